@@ -1,0 +1,261 @@
+"""Every outcome of the model, defined once (MODEL.md section 8).
+
+The model calls `weekly_outcomes` and `group_outcomes` each week; `summarise` turns a run
+into summary.json. The CLI, sweeps and dashboard only read these.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import LabourMarketModel
+
+US_FEDERAL_MINIMUM_USD = 7.25  # Hara et al. 2018 threshold for "share earning over 7.25 USD/h"
+SAMPLE = 200_000  # distribution statistics use an evenly strided sample of at most this size
+
+WEEKLY = [
+    "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "unpaid_share",
+    "tasker_pay_usd", "tasker_pay_ppp_usd", "median_effective_hourly_pay_usd",
+    "mean_effective_hourly_pay_usd", "p10_effective_hourly_pay_usd",
+    "p90_effective_hourly_pay_usd", "mean_paid_hourly_pay_usd", "share_over_7_25_usd_per_hour",
+    "share_under_local_minimum_wage", "share_wanting_more_work", "gini_weekly_pay",
+    "median_tenure_weeks", "mean_skill_of_working_taskers", "labels_human", "labels_ai",
+    "labels_total", "fake_human_labels", "llm_detected_labels", "quality_adjusted_labels",
+    "demand_tasks", "human_tasks_posted", "fill_rate", "automation_share",
+    "mean_minutes_per_human_task", "pay_per_human_label_usd", "lab_spend_usd",
+    "platform_revenue_usd", "ai_spend_usd", "pay_floor_topup_usd",
+    "cost_per_quality_adjusted_label_usd", "tasker_share_of_lab_price", "exits", "entries",
+    "exit_hazard_per_week",
+]
+
+# summary keys computed per tasker over the post-burn-in window (pay / hours of the window)
+WINDOW = [
+    "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd",
+    "p10_effective_hourly_pay_usd", "p90_effective_hourly_pay_usd", "mean_paid_hourly_pay_usd",
+    "share_over_7_25_usd_per_hour", "share_under_local_minimum_wage",
+]
+
+GROUP = [
+    "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "unpaid_share",
+    "tasker_pay_usd", "tasker_pay_ppp_usd", "share_wanting_more_work", "labels_human",
+    "fake_human_labels", "mean_skill_of_working_taskers", "lab_spend_usd", "platform_revenue_usd",
+    "pay_floor_topup_usd", "tasker_share_of_lab_price", "exits",
+]
+
+
+def reporter(name: str):
+    """A DataCollector model reporter reading outcome `name` of the current week."""
+
+    def read(model: LabourMarketModel) -> float:
+        return model.current[name]
+
+    read.__name__ = name
+    return read
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else 0.0
+
+
+def _sample(x: np.ndarray) -> np.ndarray:
+    step = max(1, x.size // SAMPLE)
+    return x[::step]
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values."""
+    if x.size == 0 or x.sum() <= 0:
+        return 0.0
+    s = np.sort(x.astype(np.float64))
+    n = s.size
+    return float((2.0 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
+
+
+def pay_distribution(
+    pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray, min_wage: np.ndarray
+) -> dict[str, float]:
+    """Effective hourly pay (all working time) and paid-time pay of taskers who did paid work."""
+    worked = paid_hours > 0
+    if not worked.any():
+        return {k: 0.0 for k in WINDOW}
+    pay, paid, unpaid, mw = pay[worked], paid_hours[worked], unpaid_hours[worked], min_wage[worked]
+    effective = pay / (paid + unpaid)
+    paid_rate = pay / paid
+    sample = _sample(effective)
+    p10, p50, p90 = np.percentile(sample, [10, 50, 90])
+    return {
+        "median_effective_hourly_pay_usd": float(p50),
+        "mean_effective_hourly_pay_usd": float(effective.mean()),
+        "p10_effective_hourly_pay_usd": float(p10),
+        "p90_effective_hourly_pay_usd": float(p90),
+        "mean_paid_hourly_pay_usd": float(paid_rate.mean()),
+        "share_over_7_25_usd_per_hour": float((effective > US_FEDERAL_MINIMUM_USD).mean()),
+        "share_under_local_minimum_wage": float((effective < mw).mean()),
+    }
+
+
+def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
+    """This week's outcomes for the whole market."""
+    pool = model.pool
+    on = model.week_platform >= 0
+    pay, paid, unpaid = model.week_pay, model.week_paid_hours, model.week_unpaid_hours
+    paid_total, unpaid_total = float(paid.sum()), float(unpaid.sum())
+    tasker_pay = float(pay.sum(dtype=np.float64))
+    out: dict[str, float] = {
+        "active_taskers": float(on.sum()),
+        "taskers_with_paid_work": float((paid > 0).sum()),
+        "paid_hours": paid_total,
+        "unpaid_hours": unpaid_total,
+        "unpaid_share": _ratio(unpaid_total, paid_total + unpaid_total),
+        "tasker_pay_usd": tasker_pay,
+        "tasker_pay_ppp_usd": float((pay / model.price_level[pool.country]).sum(dtype=np.float64)),
+    }
+    out.update(pay_distribution(pay, paid, unpaid, model.min_wage[pool.country]))
+    offered = model.week_offered_hours
+    looking = on & (offered > 0)
+    threshold = model.params.behaviour.want_more_work_threshold
+    wants = (model.week_task_hours < threshold * offered) & looking
+    out["share_wanting_more_work"] = _ratio(wants.sum(), looking.sum())
+    out["gini_weekly_pay"] = gini(_sample(pay[on]))
+    out["median_tenure_weeks"] = float(np.median(_sample(pool.tenure[on]))) if on.any() else 0.0
+    out["mean_skill_of_working_taskers"] = _ratio(
+        float((pool.skill * paid).sum(dtype=np.float64)), paid_total
+    )
+    labels_human = float(model.stream_accepted.sum())
+    quality = model.genuine_quality + model.fake_labels * model.params.behaviour.llm_label_quality
+    quality += model.ai_quality_sum
+    minutes = sum(
+        st["minutes"] * st["volume"] for lab in model.labs for st in lab.streams
+    )
+    revenue = float(model.platform_revenue_by_platform.sum())
+    ai_spend = float(model.lab_ai_spend.sum())
+    lab_spend = float(model.lab_spend.sum())
+    out.update(
+        {
+            "labels_human": labels_human,
+            "labels_ai": model.labels_ai,
+            "labels_total": labels_human + model.labels_ai,
+            "fake_human_labels": model.fake_labels,
+            "llm_detected_labels": model.llm_detected,
+            "quality_adjusted_labels": quality,
+            "demand_tasks": model.demand_tasks,
+            "human_tasks_posted": model.human_volume,
+            "fill_rate": min(1.0, _ratio(float(model.stream_done.sum()), model.human_volume)),
+            "automation_share": _ratio(model.automated_tasks, model.demand_tasks),
+            "mean_minutes_per_human_task": _ratio(minutes, model.human_volume),
+            "pay_per_human_label_usd": _ratio(tasker_pay, labels_human),
+            "lab_spend_usd": lab_spend,
+            "platform_revenue_usd": revenue,
+            "ai_spend_usd": ai_spend,
+            "pay_floor_topup_usd": float(model.topup_by_platform.sum()),
+            "cost_per_quality_adjusted_label_usd": _ratio(lab_spend, quality),
+            "tasker_share_of_lab_price": _ratio(tasker_pay, tasker_pay + revenue),
+            "exits": float(model.exits),
+            "entries": float(model.entries),
+            "exit_hazard_per_week": _ratio(model.exits, model.active_before_exits),
+        }
+    )
+    return out
+
+
+def group_outcomes(model: LabourMarketModel, by: str) -> dict[str, np.ndarray]:
+    """This week's flows per country or per platform (arrays over the groups)."""
+    pool = model.pool
+    on = model.week_platform >= 0
+    if by == "country":
+        key, n = pool.country[on].astype(np.int64), len(model.iso3)
+    else:
+        key, n = model.week_platform[on].astype(np.int64), len(model.platforms)
+
+    def total(values: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(key, weights=None if values is None else values[on], minlength=n)
+
+    pay, paid, unpaid = model.week_pay, model.week_paid_hours, model.week_unpaid_hours
+    offered = model.week_offered_hours
+    threshold = model.params.behaviour.want_more_work_threshold
+    looking = (offered > 0).astype(np.float64)
+    wants = ((model.week_task_hours < threshold * offered) & (offered > 0)).astype(np.float64)
+    fee = model.platform_fees[np.maximum(model.week_platform, 0)]
+    paid_sum, unpaid_sum, pay_sum = total(paid), total(unpaid), total(pay)
+    revenue = total(pay * fee)
+    out = {
+        "active_taskers": total(),
+        "taskers_with_paid_work": total((paid > 0).astype(np.float64)),
+        "paid_hours": paid_sum,
+        "unpaid_hours": unpaid_sum,
+        "unpaid_share": _safe_div(unpaid_sum, paid_sum + unpaid_sum),
+        "tasker_pay_usd": pay_sum,
+        "tasker_pay_ppp_usd": total(pay / model.price_level[pool.country]),
+        "share_wanting_more_work": _safe_div(total(wants), total(looking)),
+        "labels_human": total(model.week_accepted),
+        "fake_human_labels": np.zeros(n),
+        "mean_skill_of_working_taskers": _safe_div(total(pool.skill * paid), paid_sum),
+        "lab_spend_usd": pay_sum + revenue,
+        "platform_revenue_usd": revenue,
+        "pay_floor_topup_usd": np.zeros(n),
+        "tasker_share_of_lab_price": _safe_div(pay_sum, pay_sum + revenue),
+        "exits": np.zeros(n),
+    }
+    if by == "platform":
+        out["pay_floor_topup_usd"] = model.topup_by_platform.copy()
+    return out
+
+
+def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(b > 0, a / np.where(b > 0, b, 1.0), 0.0)
+
+
+def half_life_weeks(exit_hazard_per_week: float) -> float:
+    """Weeks until half of a cohort has left, at a constant weekly exit hazard."""
+    if exit_hazard_per_week <= 0:
+        return float("inf")
+    return float(np.log(0.5) / np.log(1.0 - exit_hazard_per_week))
+
+
+def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict[str, Any]:
+    """summary.json: flows averaged over post-burn-in weeks, pay per tasker over the window."""
+    burn = model.params.burn_in_weeks
+    pool = model.pool
+    post = weekly[weekly["week"] >= burn]
+    overall = {k: float(post[k].mean()) for k in WEEKLY}
+    pay = pool.window_pay.sum(axis=0)
+    paid = pool.window_paid_hours.sum(axis=0, dtype=np.float64)
+    unpaid = pool.window_unpaid_hours.sum(axis=0, dtype=np.float64)
+    mw = model.min_wage[pool.country]
+    overall.update(pay_distribution(pay, paid, unpaid, mw))
+    overall["half_life_weeks"] = half_life_weeks(overall["exit_hazard_per_week"])
+    if not np.isfinite(overall["half_life_weeks"]):
+        overall["half_life_weeks"] = float(model.params.weeks * 100)
+
+    def group(frame, column: str, names: list[str], windows) -> dict[str, dict[str, float]]:
+        g = frame[frame["week"] >= burn]
+        out = {}
+        for i, name in enumerate(names):
+            rows = g[g[column] == name]
+            vals = {k: float(rows[k].mean()) for k in GROUP}
+            vals.update(pay_distribution(*windows(i)))
+            out[name] = vals
+        return out
+
+    def by_c(i: int):
+        sel = pool.country == i
+        return pay[sel], paid[sel], unpaid[sel], mw[sel]
+
+    def by_p(i: int):
+        return (
+            pool.window_pay[i],
+            pool.window_paid_hours[i].astype(np.float64),
+            pool.window_unpaid_hours[i].astype(np.float64),
+            mw,
+        )
+
+    countries = group(by_country, "iso3", model.iso3, by_c)
+    platforms = group(by_platform, "platform", [p.spec.name for p in model.platforms], by_p)
+    for iso, row in zip(model.iso3, countries.values(), strict=True):
+        row["pay_floor_usd_per_hour"] = float(model.final_floor[model.iso3.index(iso)])
+        row["min_wage_usd_per_hour"] = float(model.min_wage[model.iso3.index(iso)])
+        row["price_level_ratio"] = float(model.price_level[model.iso3.index(iso)])
+    return {"overall": overall, "by_platform": platforms, "by_country": countries}

@@ -1,0 +1,452 @@
+"""LabourMarketModel: the weekly schedule of docs/ODD.md as short named phases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim import metrics
+from sim.agents import Job, Lab, Platform
+from sim.countries import load_countries
+from sim.population import draw_population
+from sim.scenario import Scenario
+from sim.taskers import NO_PLATFORM
+from sim.work import allocate
+
+F32 = np.float32
+
+
+class LabourMarketModel(mesa.Model):
+    """Labs buy human feedback through platforms from a vectorised tasker population."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+        self.seed_used = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=self.seed_used)
+        self.params = s = scenario
+        self.week = 0
+        table = load_countries().loc[s.countries]
+        self.iso3 = list(s.countries)
+        self.price_level = table["plr"].to_numpy(dtype=F32)
+        self.min_wage = table["min_wage_usd_per_hour"].to_numpy(dtype=F32)
+        share = table["online_worker_share"].to_numpy(dtype=float)
+        self.worker_share = share / share.sum()
+        self.mean_price_level = float(self.worker_share @ self.price_level)
+        self.task_types = s.task_types
+        self.ai_cost = np.array([t.ai_cost_usd_per_label for t in s.task_types])
+        self.ai_quality = np.array([t.ai_quality_relative for t in s.task_types])
+
+        self.platforms = [Platform(self, p, i) for i, p in enumerate(s.platforms)]
+        self.stream_offset = []
+        offset = 0
+        for lab in s.labs:
+            self.stream_offset.append(offset)
+            offset += len(lab.streams)
+        self.n_streams = offset
+        self.labs = [Lab(self, spec, i) for i, spec in enumerate(s.labs)]
+
+        self.pool = draw_population(
+            s, self.worker_share, self.min_wage, len(self.platforms), self.rng
+        )
+        n = self.pool.size
+        self.week_pay = np.zeros(n, F32)
+        self.week_paid_hours = np.zeros(n, F32)
+        self.week_unpaid_hours = np.zeros(n, F32)
+        self.week_task_hours = np.zeros(n, F32)
+        self.week_offered_hours = np.zeros(n, F32)
+        self.week_accepted = np.zeros(n, F32)
+        self.week_rejected = np.zeros(n, F32)
+        self.going_rate = self._initial_going_rate()
+        self.pay_cut = np.zeros(len(self.platforms))
+        self._initial_taskers()
+
+        self.records: list[dict[str, float]] = []
+        self.country_records: list[dict[str, np.ndarray]] = []
+        self.platform_records: list[dict[str, np.ndarray]] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: metrics.reporter(k) for k in metrics.WEEKLY}
+        )
+
+    # ---- helpers ------------------------------------------------------------------------
+    def country_mask(self, spec: list[str] | str) -> np.ndarray:
+        if spec == "all":
+            return np.ones(len(self.iso3), dtype=bool)
+        return np.isin(np.array(self.iso3), spec)
+
+    def platform_reach(self, allowed: np.ndarray) -> np.ndarray:
+        """1.0 for each platform that serves at least one allowed country."""
+        return np.array([float((p.serves & allowed).any()) for p in self.platforms])
+
+    @property
+    def policy_active(self) -> bool:
+        return self.week >= self.params.policy.start_week
+
+    def policy_value(self, name: str, default: Any) -> Any:
+        """A policy lever's value this week (its no-policy default before start_week)."""
+        return getattr(self.params.policy, name) if self.policy_active else default
+
+    @property
+    def platform_fees(self) -> np.ndarray:
+        return np.array([p.fee_share for p in self.platforms])
+
+    @property
+    def monitoring(self) -> np.ndarray:
+        return np.array([p.monitoring for p in self.platforms])
+
+    @property
+    def final_floor(self) -> np.ndarray:
+        return self.pay_floor()
+
+    def pay_floor(self) -> np.ndarray:
+        """Pay floor per country this week, USD per hour (0 where none)."""
+        floor = self.params.policy.pay_floor
+        c = len(self.iso3)
+        if not self.policy_active or floor.kind == "none":
+            return np.zeros(c, F32)
+        if floor.kind == "absolute":
+            return np.full(c, floor.usd_per_hour, F32)
+        if floor.kind == "local_minimum_wage":
+            return (floor.multiple * self.min_wage).astype(F32)
+        if floor.kind == "ppp_indexed":
+            return (floor.reference_usd_per_hour * self.price_level).astype(F32)
+        return np.full(c, floor.reference_usd_per_hour * self.mean_price_level, F32)
+
+    def _initial_going_rate(self) -> np.ndarray:
+        """Expected effective pay per platform and country before anyone has worked."""
+        offers = [
+            st.pay_norm_usd_per_hour * st.demand_task_hours_per_tasker
+            for lab in self.params.labs
+            for st in lab.streams
+        ]
+        weights = [st.demand_task_hours_per_tasker for lab in self.params.labs for st in lab.streams]
+        mean_offer = sum(offers) / max(sum(weights), 1e-12)
+        share = self.params.behaviour.initial_expected_pay_share
+        rate = np.array(
+            [mean_offer * share * self.price_level ** p.spec.pay_localisation for p in self.platforms]
+        )
+        return rate.astype(float)
+
+    def _initial_taskers(self) -> None:
+        """Week 0: everybody looks for a platform; incumbents get tenure and approvals."""
+        pool, pop = self.pool, self.params.population
+        everyone = np.arange(pool.size)
+        joined = self._choose_and_join(everyone)
+        if pop.initial_tenure_mean_weeks > 0 and joined.size:
+            tenure = self.rng.exponential(pop.initial_tenure_mean_weeks, joined.size)
+            pool.tenure[joined] = tenure.astype(np.int32)
+            pool.approved_tasks[joined] = (
+                tenure * pop.initial_tasks_per_week * pool.skill[joined]
+            ).astype(F32)
+            pool.qualification_left[joined] = 0.0
+
+    def _choose_and_join(self, who: np.ndarray) -> np.ndarray:
+        """Logit platform choice over going rates net of monitoring stress; join if worth it."""
+        if who.size == 0:
+            return who
+        b = self.params.behaviour
+        pool = self.pool
+        c = pool.country[who]
+        stress = 1.0 + b.monitoring_stress * self.monitoring
+        n_p = len(self.platforms)
+        util = np.full((who.size, n_p), -np.inf)
+        for p, plat in enumerate(self.platforms):
+            ok = plat.serves[c] & (pool.skill[who] >= plat.spec.skill_threshold)
+            rate = np.maximum(self.going_rate[p, c] / stress[p], 1e-9)
+            util[:, p] = np.where(ok, b.platform_choice_sensitivity * np.log(rate), -np.inf)
+        best = util.max(axis=1)
+        reachable = np.isfinite(best)
+        prob = np.exp(util - np.where(reachable, best, 0.0)[:, None])
+        prob /= np.where(reachable, prob.sum(axis=1), 1.0)[:, None]
+        draw = self.rng.random(who.size)
+        choice = (prob.cumsum(axis=1) < draw[:, None]).sum(axis=1).clip(0, n_p - 1)
+        rate = self.going_rate[choice, c]
+        joins = reachable & (rate >= pool.reservation_wage[who] * stress[choice])
+        joining = who[joins]
+        pool.join(
+            joining,
+            choice[joins].astype(np.int8),
+            rate[joins].astype(F32),
+            self.params.population.initial_approval,
+            b.qualification_hours,
+        )
+        return joining
+
+    # ---- the weekly schedule --------------------------------------------------------------
+    def step(self) -> None:
+        """One week, in the order of docs/ODD.md section 3."""
+        self.update_technology()
+        jobs = self.labs_decide()
+        self.taskers_decide()
+        self.match_and_work(jobs)
+        self.pay()
+        self.learn()
+        self.collect()
+        self.week += 1
+
+    def update_technology(self) -> None:
+        """AI cost per label falls by a share a year; AI quality approaches its ceiling."""
+        tech = self.params.technology
+        years = self.week / 52.0
+        for k, t in enumerate(self.task_types):
+            self.ai_cost[k] = t.ai_cost_usd_per_label * (1.0 - tech.ai_cost_decline_per_year) ** years
+            ceiling = min(tech.ai_quality_ceiling, t.ai_quality_max_relative)
+            closed = 1.0 - (1.0 - tech.ai_quality_gain_per_year) ** years
+            start = t.ai_quality_relative
+            self.ai_quality[k] = start + (max(ceiling, start) - start) * closed
+
+    def labs_decide(self) -> list[Job]:
+        """Each lab sets automation shares, pay offers and human volume per platform."""
+        return [job for lab in self.labs for job in lab.decide()]
+
+    def taskers_decide(self) -> None:
+        """Inactive taskers look again; a few active ones reconsider their platform."""
+        b = self.params.behaviour
+        pool = self.pool
+        draw = self.rng.random(pool.size, dtype=F32)
+        inactive = pool.platform == NO_PLATFORM
+        looking = np.flatnonzero(inactive & (draw < b.look_again_probability))
+        switching = np.flatnonzero(~inactive & (draw < b.platform_switch_probability))
+        kept = {
+            name: getattr(pool, name)[switching].copy()
+            for name in ("platform", "expected_pay", "approval", "approved_tasks", "tenure")
+        }
+        pool.leave(switching)
+        self._choose_and_join(switching)
+        same = pool.platform[switching] == kept["platform"]
+        for name, values in kept.items():  # kept their platform: nothing is lost
+            getattr(pool, name)[switching[same]] = values[same]
+        pool.qualification_left[switching[same]] = 0.0
+        switching = switching[~same]
+        self.entries = self._choose_and_join(looking).size
+        self.entries += int((pool.platform[switching] != NO_PLATFORM).sum())
+
+    def match_and_work(self, jobs: list[Job]) -> None:
+        """Each platform allocates its jobs to its active taskers; they work."""
+        for arr in (
+            self.week_pay, self.week_paid_hours, self.week_unpaid_hours, self.week_task_hours,
+            self.week_offered_hours, self.week_accepted, self.week_rejected,
+        ):
+            arr.fill(0.0)
+        self.week_platform = self.pool.platform.copy()
+        n_l, n_p, n_s = len(self.labs), len(self.platforms), self.n_streams
+        self.stream_accepted = np.zeros(n_s)
+        self.stream_done = np.zeros(n_s)
+        self.stream_cost = np.zeros(n_s)
+        self.stream_quality = np.zeros(n_s)
+        self.lab_platform_pay = np.zeros((n_l, n_p))
+        self.lab_platform_quality = np.zeros((n_l, n_p))
+        self.topup_by_platform = np.zeros(n_p)
+        self.fake_labels = 0.0
+        self.llm_detected = 0.0
+        self.genuine_quality = 0.0
+        floor = self.pay_floor()
+        for plat in self.platforms:
+            self._work_on(plat, [j for j in jobs if j.platform == plat.index], floor)
+
+    def _work_on(self, plat: Platform, jobs: list[Job], floor: np.ndarray) -> None:
+        s, b, pool = self.params, self.params.behaviour, self.pool
+        idx = np.flatnonzero(pool.platform == plat.index)
+        if idx.size == 0:
+            return
+        c = pool.country[idx]
+        offered = pool.hours_available[idx]
+        qual = np.minimum(pool.qualification_left[idx], offered)
+        pool.qualification_left[idx] -= qual
+        hours_left = offered - qual
+        m = plat.monitoring
+        hourly = plat.pay_mode == "hourly"
+        speed = pool.skill[idx] * F32(1.0 - b.monitoring_output_loss * m)
+        if hourly:
+            speed = speed * F32(1.0 - b.hourly_shirking * (1.0 - m))
+        uses_llm = self.rng.random(idx.size, dtype=F32) < pool.llm_propensity[idx] * F32(
+            1.0 - b.llm_deterrence * m
+        )
+        detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
+        qc = min(1.0, plat.spec.gold_share * 10.0)
+        accuracy = pool.accuracy[idx] - F32(b.quality_shirking * (1.0 - m) * (1.0 - qc))
+        reputation = pool.approval[idx] ** F32(b.reputation_power)
+        local = plat.localise(c)
+        approved = pool.approved_tasks[idx]
+        skill = pool.skill[idx]
+        floor_here = floor[c]
+        floor_binds = bool(floor.any())
+        task_hours = np.zeros(idx.size, F32)
+        pay = np.zeros(idx.size, F32)
+        paid_hours = np.zeros(idx.size, F32)
+        accepted_all = np.zeros(idx.size, F32)
+        rejected_all = np.zeros(idx.size, F32)
+        reject_share_human = F32(plat.spec.rejection_strictness) * (1.0 - accuracy)
+        for job in sorted(jobs, key=lambda j: -j.offer_usd_per_hour):
+            task = self.task_types[job.task]
+            llm = uses_llm if task.llm_usable else np.zeros(idx.size, bool)
+            task_speed = speed * np.where(llm, F32(1.0 + b.llm_speedup), F32(1.0))
+            minutes = F32(job.minutes_per_task) / task_speed
+            eligible = (
+                job.allowed[c]
+                & (hours_left > 0)
+                & (approved >= task.qualification_approved_tasks)
+                & (skill >= max(task.skill_threshold, plat.spec.skill_threshold))
+            )
+            capacity = np.where(eligible, hours_left * 60.0 / minutes, 0.0).astype(F32)
+            reject_share = np.where(llm, F32(detect), reject_share_human)
+            weight = capacity * reputation
+            if floor_binds and not hourly:
+                hourly_pay = job.rate_usd_per_task * local * 60.0 / minutes * (1.0 - reject_share)
+                ratio = np.clip(hourly_pay / np.maximum(floor_here, 1e-9), 0.0, 1.0)
+                weight = weight * np.where(floor_here > 0, ratio ** b.floor_screening, 1.0)
+            tasks = allocate(job.tasks, capacity, weight.astype(F32))
+            hours = tasks * minutes / F32(60.0)
+            hours_left = np.maximum(hours_left - hours, 0.0)
+            rejected = tasks * reject_share
+            accepted = tasks - rejected
+            fake = np.where(llm, accepted, 0.0)
+            genuine = accepted - fake
+            quality = float((genuine * accuracy).sum()) + float(fake.sum()) * b.llm_label_quality
+            if hourly:
+                tracked = hours * F32(1.0 - b.tracker_idle_deduction * m)
+                job_pay = job.offer_usd_per_hour * local * tracked
+                job_paid_hours = tracked
+            else:
+                paid_tasks = tasks if plat.paid_rejections else accepted
+                job_pay = job.rate_usd_per_task * local * paid_tasks
+                job_paid_hours = hours * np.where(tasks > 0, paid_tasks / np.maximum(tasks, 1e-12), 0)
+            task_hours += hours
+            pay += job_pay
+            paid_hours += job_paid_hours
+            accepted_all += accepted
+            rejected_all += rejected
+            pay_sum = float(job_pay.sum())
+            self.stream_accepted[job.stream] += float(accepted.sum())
+            self.stream_done[job.stream] += float(tasks.sum())
+            self.stream_cost[job.stream] += pay_sum * (1.0 + plat.fee_share)
+            self.stream_quality[job.stream] += quality
+            self.lab_platform_pay[job.lab, plat.index] += pay_sum
+            self.lab_platform_quality[job.lab, plat.index] += quality
+            self.fake_labels += float(fake.sum())
+            self.llm_detected += float((tasks * np.where(llm, detect, 0.0)).sum())
+            self.genuine_quality += float((genuine * accuracy).sum())
+        # unpaid time: qualification, search (more where work is scarce), unpaid task time
+        available = offered - qual
+        filled = np.where(available > 0, task_hours / np.maximum(available, 1e-9), 1.0)
+        search = task_hours * (
+            b.search_hours_per_paid_hour + b.search_hours_per_paid_hour_excess * (1.0 - filled)
+        )
+        vain = np.where((task_hours <= 0) & (available > 0), np.minimum(b.vain_search_hours, available), 0.0)
+        unpaid = qual + search + vain + (task_hours - paid_hours)
+        # pay floor: the platform tops up pay under the floor on its measure of hourly pay
+        if floor_binds:
+            measured = paid_hours if s.policy.pay_floor.measured_on == "paid_time" else paid_hours + unpaid
+            due = np.where(paid_hours > 0, floor_here * measured - pay, 0.0)
+            topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
+            total_topup = float(topup.sum())
+            if total_topup > 0:
+                pay = pay + topup
+                lab_pay = self.lab_platform_pay[:, plat.index]
+                share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(len(self.labs), 1 / len(self.labs))
+                self.lab_platform_pay[:, plat.index] += total_topup * share
+                self.topup_by_platform[plat.index] += total_topup
+        self.week_pay[idx] = pay
+        self.week_paid_hours[idx] = paid_hours
+        self.week_unpaid_hours[idx] = unpaid
+        self.week_task_hours[idx] = task_hours
+        self.week_offered_hours[idx] = available
+        self.week_accepted[idx] = accepted_all
+        self.week_rejected[idx] = rejected_all
+
+    def pay(self) -> None:
+        """Money flows: tasker pay, platform fees, AI spend and lab spend per lab."""
+        fees = self.platform_fees
+        self.platform_revenue_by_platform = (self.lab_platform_pay * fees).sum(axis=0)
+        self.lab_ai_spend = np.zeros(len(self.labs))
+        self.labels_ai = 0.0
+        self.ai_quality_sum = 0.0
+        self.demand_tasks = 0.0
+        self.automated_tasks = 0.0
+        self.human_volume = 0.0
+        acc_mean = self.params.population.accuracy_mean
+        for lab in self.labs:
+            for st in lab.streams:
+                ai_labels = st["automation"] * st["demand"]
+                self.lab_ai_spend[lab.index] += ai_labels * self.ai_cost[st["task"]]
+                self.labels_ai += ai_labels
+                self.ai_quality_sum += ai_labels * self.ai_quality[st["task"]] * acc_mean
+                self.demand_tasks += st["demand"]
+                self.automated_tasks += ai_labels
+                self.human_volume += st["volume"]
+        self.lab_spend = (self.lab_platform_pay * (1.0 + fees)).sum(axis=1) + self.lab_ai_spend
+
+    def learn(self) -> None:
+        """Taskers update expected pay, approval and qualification; exits; labs read results."""
+        b, pool = self.params.behaviour, self.pool
+        active = np.flatnonzero(pool.platform != NO_PLATFORM)
+        hours = self.week_paid_hours[active] + self.week_unpaid_hours[active]
+        effective = np.where(hours > 0, self.week_pay[active] / np.maximum(hours, 1e-9), 0.0)
+        worked = hours > 0
+        w = F32(b.expected_pay_weight)
+        e = pool.expected_pay[active]
+        pool.expected_pay[active] = np.where(worked, (1 - w) * e + w * effective, e)
+        tasks = self.week_accepted[active] + self.week_rejected[active]
+        rate = np.where(tasks > 0, self.week_accepted[active] / np.maximum(tasks, 1e-9), 1.0)
+        weight = np.minimum(tasks / 50.0, 1.0).astype(F32) * F32(0.2)
+        pool.approval[active] += weight * (rate - pool.approval[active])
+        pool.approved_tasks[active] += self.week_accepted[active]
+        pool.tenure[active] += 1
+        if self.week >= self.params.burn_in_weeks:
+            plats = pool.platform[active]
+            for p in range(len(self.platforms)):
+                sel = plats == p
+                who = active[sel]
+                pool.window_pay[p, who] += self.week_pay[who]
+                pool.window_paid_hours[p, who] += self.week_paid_hours[who]
+                pool.window_unpaid_hours[p, who] += self.week_unpaid_hours[who]
+        # going rate per platform and country: mean effective pay of those who worked
+        n_c = len(self.iso3)
+        key = pool.platform[active].astype(np.int64) * n_c + pool.country[active]
+        size = len(self.platforms) * n_c
+        total = np.bincount(key[worked], weights=effective[worked], minlength=size)
+        count = np.bincount(key[worked], minlength=size)
+        seen = (count > 0).reshape(-1, n_c)
+        mean = (total / np.maximum(count, 1)).reshape(-1, n_c)
+        self.going_rate = np.where(seen, (1 - w) * self.going_rate + w * mean, self.going_rate)
+        # exits
+        plats = pool.platform[active]
+        stress = 1.0 + b.monitoring_stress * self.monitoring
+        threshold = pool.reservation_wage[active] * stress[plats]
+        shortfall = np.clip(1.0 - pool.expected_pay[active] / np.maximum(threshold, 1e-9), 0.0, 1.0)
+        offer_cut = self._offer_cut_by_platform()
+        hazard = (
+            b.exit_hazard_base_per_week
+            + b.exit_hazard_underpaid_per_week * shortfall
+            + b.exit_hazard_pay_cut * offer_cut[plats]
+            + b.exit_hazard_monitoring_per_week * self.monitoring[plats]
+        )
+        leaving = active[self.rng.random(active.size, dtype=F32) < hazard]
+        self.exits = leaving.size
+        self.active_before_exits = active.size
+        pool.leave(leaving)
+        # labs read fill rate and cost
+        for lab in self.labs:
+            lab.learn(
+                self.stream_done,
+                self.stream_accepted,
+                self.stream_cost,
+                self.stream_quality,
+                self.lab_platform_pay[lab.index] * (1.0 + self.platform_fees),
+                self.lab_platform_quality[lab.index],
+            )
+
+    def _offer_cut_by_platform(self) -> np.ndarray:
+        cut = np.zeros(len(self.platforms))
+        for lab in self.labs:
+            worst = max((st["offer_cut"] for st in lab.streams), default=0.0)
+            cut = np.maximum(cut, worst * (lab.platform_shares > 0))
+        return cut
+
+    def collect(self) -> None:
+        """Record this week's outcomes (sim.metrics) through Mesa's DataCollector."""
+        self.current = metrics.weekly_outcomes(self)
+        self.records.append(self.current)
+        self.country_records.append(metrics.group_outcomes(self, "country"))
+        self.platform_records.append(metrics.group_outcomes(self, "platform"))
+        self.datacollector.collect(self)

@@ -1,0 +1,60 @@
+"""Draws the tasker population from the country table and the scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario import Scenario
+from sim.taskers import NO_PLATFORM, TaskerPool
+
+
+def country_medians(scenario: Scenario, min_wage_usd_per_hour: np.ndarray) -> np.ndarray:
+    """Median reservation wage per country, USD per hour."""
+    pop = scenario.population
+    return np.maximum(
+        pop.reservation_wage_share_of_minimum_wage * min_wage_usd_per_hour,
+        pop.reservation_wage_floor_usd_per_hour,
+    )
+
+
+def draw_population(
+    scenario: Scenario,
+    worker_share: np.ndarray,
+    min_wage_usd_per_hour: np.ndarray,
+    n_platforms: int,
+    rng: np.random.Generator,
+) -> TaskerPool:
+    """A vectorised population of `scenario.population.taskers` potential taskers."""
+    pop = scenario.population
+    n = pop.taskers
+    f32 = np.float32
+    p = worker_share / worker_share.sum()
+    country = rng.choice(len(p), size=n, p=p).astype(np.int16)
+    skill = np.exp(rng.normal(0.0, pop.skill_sigma, n)).astype(f32)
+    accuracy = np.clip(rng.normal(pop.accuracy_mean, pop.accuracy_sd, n), 0.3, 0.995).astype(f32)
+    hours = np.exp(np.log(pop.hours_available_median) + pop.hours_available_sigma * rng.normal(size=n))
+    hours = np.minimum(hours, pop.hours_available_max).astype(f32)
+    r_median = country_medians(scenario, min_wage_usd_per_hour)
+    reservation = (r_median[country] * np.exp(pop.reservation_wage_sigma * rng.normal(size=n))).astype(f32)
+    m = pop.llm_propensity_mean
+    if 0.0 < m < 1.0:
+        llm = rng.beta(2.0, 2.0 * (1.0 - m) / m, n).astype(f32)
+    else:
+        llm = np.full(n, m, dtype=f32)
+    return TaskerPool(
+        country=country,
+        skill=skill,
+        accuracy=accuracy,
+        hours_available=hours,
+        reservation_wage=reservation,
+        llm_propensity=llm,
+        platform=np.full(n, NO_PLATFORM, dtype=np.int8),
+        expected_pay=np.zeros(n, dtype=f32),
+        approval=np.full(n, pop.initial_approval, dtype=f32),
+        approved_tasks=np.zeros(n, dtype=f32),
+        tenure=np.zeros(n, dtype=np.int32),
+        qualification_left=np.zeros(n, dtype=f32),
+        window_pay=np.zeros((n_platforms, n), dtype=np.float64),
+        window_paid_hours=np.zeros((n_platforms, n), dtype=f32),
+        window_unpaid_hours=np.zeros((n_platforms, n), dtype=f32),
+    )
