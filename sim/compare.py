@@ -1,0 +1,137 @@
+"""Reform vs baseline with common random numbers: paired differences with 95% intervals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.results import RunResult, run
+from sim.scenario import Scenario
+
+HEADLINE = [
+    "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd", "tasker_pay_usd",
+    "share_under_local_minimum_wage", "unpaid_share", "labels_human", "quality_adjusted_labels",
+    "cost_per_quality_adjusted_label_usd", "automation_share", "active_taskers",
+]
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[int]:
+    """Independent seeds for replicates, from one root seed (numpy SeedSequence)."""
+    state = np.random.SeedSequence(seed).generate_state(replicates, dtype=np.uint64)
+    return [int(s >> np.uint64(1)) for s in state]
+
+
+def _rows(result: RunResult) -> dict[tuple[str, str, str], float]:
+    out = {}
+    for k, v in result.summary["overall"].items():
+        out[("overall", "all", k)] = v
+    for scope in ("by_country", "by_platform"):
+        for group, vals in result.summary[scope].items():
+            for k, v in vals.items():
+                if v is not None:
+                    out[(scope.removeprefix("by_"), group, k)] = v
+    return out
+
+
+def _interval(x: np.ndarray) -> float:
+    n = x.size
+    if n < 2:
+        return float("nan")
+    return float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
+
+
+@dataclass
+class Comparison:
+    """Paired reform-minus-baseline differences over replicates run with the same seeds."""
+
+    baseline: Scenario
+    reform: Scenario
+    seeds: list[int]
+    baseline_runs: list[RunResult]
+    reform_runs: list[RunResult]
+    table: pd.DataFrame
+
+    def headline(self) -> pd.DataFrame:
+        t = self.table
+        head = t[(t.scope == "overall") & t.outcome.isin(HEADLINE)].copy()
+        head["order"] = head.outcome.map(HEADLINE.index)
+        income = t[(t.scope == "country") & (t.outcome == "mean_effective_hourly_pay_usd")]
+        return pd.concat([head.sort_values("order").drop(columns="order"), income])
+
+    def save(self, out: str | Path) -> Path:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.table.to_csv(out / "comparison.csv", index=False)
+        payload = {
+            "baseline": self.baseline.to_dict(),
+            "reform": self.reform.to_dict(),
+            "seeds": self.seeds,
+            "replicates": len(self.seeds),
+            "rows": json.loads(self.table.to_json(orient="records")),
+        }
+        (out / "comparison.json").write_text(json.dumps(payload, indent=2))
+        return out
+
+
+def paired_table(base: list[RunResult], reform: list[RunResult]) -> pd.DataFrame:
+    """One row per outcome and group: means, paired delta, its 95% CI, unpaired CI width."""
+    b_rows = [_rows(r) for r in base]
+    r_rows = [_rows(r) for r in reform]
+    keys = [k for k in b_rows[0] if all(k in x for x in b_rows + r_rows)]
+    records = []
+    for key in keys:
+        b = np.array([x[key] for x in b_rows], dtype=float)
+        r = np.array([x[key] for x in r_rows], dtype=float)
+        d = r - b
+        half = _interval(d)
+        n = b.size
+        unpaired = (
+            float(stats.t.ppf(0.975, 2 * n - 2) * np.sqrt(b.var(ddof=1) / n + r.var(ddof=1) / n))
+            if n > 1
+            else float("nan")
+        )
+        bm = float(b.mean())
+        records.append(
+            {
+                "scope": key[0],
+                "group": key[1],
+                "outcome": key[2],
+                "baseline_mean": bm,
+                "reform_mean": float(r.mean()),
+                "delta": float(d.mean()),
+                "delta_ci_low": float(d.mean() - half),
+                "delta_ci_high": float(d.mean() + half),
+                "relative_change": float(d.mean() / bm) if bm != 0 else float("nan"),
+                "paired_ci_halfwidth": half,
+                "unpaired_ci_halfwidth": unpaired,
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def compare(
+    baseline: Scenario,
+    reform: Scenario,
+    replicates: int = 10,
+    seed: int | None = None,
+    progress: Callable[[], None] | None = None,
+    runner: Callable[[Scenario, int], RunResult] = run,
+) -> Comparison:
+    """Run baseline and reform with the same seeds per replicate and pair the differences."""
+    seeds = replicate_seeds(baseline.seed if seed is None else seed, replicates)
+    base_runs, reform_runs = [], []
+    for s in seeds:
+        base_runs.append(runner(baseline, s))
+        if progress:
+            progress()
+        reform_runs.append(runner(reform, s))
+        if progress:
+            progress()
+    table = paired_table(base_runs, reform_runs)
+    return Comparison(baseline, reform, seeds, base_runs, reform_runs, table)
