@@ -103,7 +103,7 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
     on = model.week_platform >= 0
     pay, paid, unpaid = model.week_pay, model.week_paid_hours, model.week_unpaid_hours
     paid_total, unpaid_total = float(paid.sum()), float(unpaid.sum())
-    tasker_pay = float(pay.sum(dtype=np.float64))
+    tasker_pay = float(model.lab_platform_pay.sum())  # the money flow, as billed to labs
     out: dict[str, float] = {
         "active_taskers": float(on.sum()),
         "taskers_with_paid_work": float((paid > 0).sum()),

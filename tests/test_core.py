@@ -1,0 +1,131 @@
+"""The core simulation: accounting identity, bounds, determinism, outputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+
+SHARES = [
+    "unpaid_share", "share_over_7_25_usd_per_hour", "share_under_local_minimum_wage",
+    "share_wanting_more_work", "fill_rate", "automation_share", "tasker_share_of_lab_price",
+    "gini_weekly_pay",
+]
+
+
+def check_week_invariants(weekly: pd.DataFrame) -> None:
+    lhs = weekly.lab_spend_usd
+    rhs = weekly.tasker_pay_usd + weekly.platform_revenue_usd + weekly.ai_spend_usd
+    assert ((lhs - rhs).abs() <= 1e-9 * lhs.abs().clip(lower=1e-12)).all()
+    assert not weekly.isna().any().any()
+    numeric = weekly.select_dtypes("number")
+    assert (numeric >= 0).all().all(), numeric.columns[(numeric < 0).any()].tolist()
+    assert (weekly.labels_human <= weekly.demand_tasks * (1 + 1e-9)).all()
+    assert (weekly.labels_human <= weekly.human_tasks_posted * (1 + 1e-9)).all()
+    for k in SHARES:
+        assert weekly[k].between(0, 1).all(), k
+
+
+def test_money_identity_and_bounds_every_week(small_run):
+    check_week_invariants(small_run.weekly)
+    assert small_run.weekly.lab_spend_usd.gt(0).all()
+
+
+def test_summary_has_required_keys_and_groups(small_run, small_baseline):
+    s = small_run.summary
+    for k in ["median_effective_hourly_pay_usd", "tasker_pay_ppp_usd", "median_tenure_weeks",
+              "cost_per_quality_adjusted_label_usd", "fake_human_labels", "gini_weekly_pay"]:
+        assert k in s["overall"]
+    assert set(s["by_country"]) == set(small_baseline.countries)
+    assert set(s["by_platform"]) == {p.name for p in small_baseline.platforms}
+    for row in s["by_country"].values():
+        assert row["pay_floor_usd_per_hour"] == 0.0
+        assert row["min_wage_usd_per_hour"] > 0
+
+
+def test_same_seed_identical_other_seed_differs(small_baseline, tmp_path):
+    a = sim.run(small_baseline, seed=7)
+    b = sim.run(small_baseline, seed=7)
+    c = sim.run(small_baseline, seed=8)
+    assert json.dumps(a.summary, sort_keys=True) == json.dumps(b.summary, sort_keys=True)
+    pd.testing.assert_frame_equal(a.weekly, b.weekly)
+    pd.testing.assert_frame_equal(a.by_country, b.by_country)
+    assert a.summary != c.summary
+    a.save(tmp_path / "a")
+    b.save(tmp_path / "b")
+    assert (tmp_path / "a/summary.json").read_text() == (tmp_path / "b/summary.json").read_text()
+    assert json.loads((tmp_path / "a/manifest.json").read_text())["seed"] == 7
+
+
+def test_saved_files(small_run, tmp_path):
+    out = small_run.save(tmp_path)
+    for f in ["summary.json", "weekly.parquet", "by_country.parquet", "by_platform.parquet",
+              "manifest.json"]:
+        assert (out / f).exists()
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["scenario"]["name"] == "baseline" and len(man["run_hash"]) == 16
+    assert len(pd.read_parquet(out / "by_country.parquet")) == 30 * 12
+
+
+def test_effective_pay_below_paid_time_pay(small_run):
+    o = small_run.overall
+    assert 0 < o["median_effective_hourly_pay_usd"] <= o["p90_effective_hourly_pay_usd"]
+    assert o["mean_effective_hourly_pay_usd"] < o["mean_paid_hourly_pay_usd"]
+
+
+def test_evaluate_is_a_plain_function(small_baseline):
+    out = sim.evaluate(small_baseline, seed=3, weeks=12, burn_in_weeks=2)
+    assert isinstance(out["labels_human"], float)
+    floor = sim.evaluate(
+        small_baseline, seed=3, weeks=12, burn_in_weeks=2,
+        policy__pay_floor__kind="absolute", policy__pay_floor__usd_per_hour=6.0,
+    )
+    assert floor["pay_floor_topup_usd"] > 0 == out["pay_floor_topup_usd"]
+
+
+LEVERS = st.fixed_dictionaries(
+    {
+        "policy.pay_floor.kind": st.sampled_from(
+            ["none", "absolute", "local_minimum_wage", "ppp_indexed", "ppp_uniform"]
+        ),
+        "policy.pay_floor.usd_per_hour": st.floats(0, 20),
+        "policy.pay_floor.measured_on": st.sampled_from(["paid_time", "all_time"]),
+        "policy.pay_floor.compliance": st.floats(0, 1),
+        "policy.pay_mode": st.sampled_from(["platform_default", "piece", "hourly"]),
+        "policy.max_monitoring": st.floats(0, 1),
+        "policy.paid_rejections": st.booleans(),
+        "policy.min_human_share": st.floats(0, 1),
+        "policy.start_week": st.integers(0, 10),
+        "technology.ai_cost_decline_per_year": st.floats(0, 0.95),
+    }
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(levers=LEVERS, seed=st.integers(0, 2**32))
+def test_identity_holds_under_any_levers(small_baseline, levers, seed):
+    scn = small_baseline.with_overrides({**levers, "population.taskers": 800, "weeks": 14,
+                                         "burn_in_weeks": 2})
+    result = sim.run(scn, seed=seed)
+    check_week_invariants(result.weekly)
+    assert np.isfinite(list(result.overall.values())).all()
+
+
+def test_min_human_share_caps_automation(small_baseline):
+    scn = small_baseline.with_overrides({"policy.min_human_share": 0.9, "weeks": 12,
+                                         "burn_in_weeks": 2})
+    result = sim.run(scn, seed=1)
+    assert result.weekly.automation_share.max() <= 0.1 + 1e-9
+
+
+@pytest.mark.parametrize("n", [50, 500])
+def test_tiny_populations_run(small_baseline, n):
+    result = sim.run(small_baseline.with_overrides({"population.taskers": n, "weeks": 8,
+                                                    "burn_in_weeks": 1}), seed=2)
+    check_week_invariants(result.weekly)
