@@ -1,7 +1,7 @@
 """Scenario: every parameter of the model, in one validated schema.
 
 A scenario is a YAML file. It may `extends:` another file (deep merge: mappings merge,
-lists are replaced whole) and take dotted-path overrides such as
+lists are replaced whole), list dotted-path changes under `set:`, and take overrides such as
 ``policy.pay_floor.kind=ppp_indexed`` or ``platforms.open_marketplace.fee_share=0.3``
 (list items may be addressed by index or by their ``name``). Every user error becomes one
 `ScenarioError` naming the field, the bad value and what is allowed.
@@ -396,14 +396,17 @@ def read_scenario_dict(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[s
         raise ScenarioError(f"extends: {path.name!r} extends itself (cycle through {_seen[0].name})")
     data = _read_yaml(path)
     parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str) or not parent:
-        raise ScenarioError(f"extends: {_show(parent)} is not allowed; expected a file path")
-    ppath = (path.parent / parent).resolve()
-    if not ppath.exists():
-        raise ScenarioError(f"extends: {parent!r} does not exist (looked for {ppath})")
-    return deep_merge(read_scenario_dict(ppath, (*_seen, path)), data)
+    sets = data.pop("set", None)
+    if sets is not None and not isinstance(sets, dict):
+        raise ScenarioError(f"set: {_show(sets)} is not allowed; expected a mapping PATH: VALUE")
+    if parent is not None:
+        if not isinstance(parent, str) or not parent:
+            raise ScenarioError(f"extends: {_show(parent)} is not allowed; expected a file path")
+        ppath = (path.parent / parent).resolve()
+        if not ppath.exists():
+            raise ScenarioError(f"extends: {parent!r} does not exist (looked for {ppath})")
+        data = deep_merge(read_scenario_dict(ppath, (*_seen, path)), data)
+    return apply_overrides(data, sets)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
