@@ -28,7 +28,7 @@ WEEKLY = [
     "mean_minutes_per_human_task", "pay_per_human_label_usd", "lab_spend_usd",
     "platform_revenue_usd", "ai_spend_usd", "pay_floor_topup_usd",
     "cost_per_quality_adjusted_label_usd", "tasker_share_of_lab_price", "exits", "entries",
-    "exit_hazard_per_week",
+    "exit_hazard_per_week", "tasks_per_task_hour", "llm_detection_rate",
 ]
 
 # summary keys computed per tasker over the post-burn-in window (pay / hours of the window)
@@ -156,6 +156,10 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
             "exits": float(model.exits),
             "entries": float(model.entries),
             "exit_hazard_per_week": _ratio(model.exits, model.active_before_exits),
+            "tasks_per_task_hour": _ratio(
+                float(model.stream_done.sum()), float(model.week_task_hours.sum(dtype=np.float64))
+            ),
+            "llm_detection_rate": _ratio(model.llm_detected, model.llm_detected + model.fake_labels),
         }
     )
     return out
