@@ -247,7 +247,7 @@ def _check_design(d: Design, base: Scenario) -> None:
             try:
                 base.with_overrides({path: v})
             except ScenarioError as e:
-                raise ScenarioError(f"{where}: {e}") from None
+                raise ScenarioError(f"design.parameters: {e}") from None
     if d.kind == "grid":
         for key in ("samples",):
             if getattr(d, key) is not None:
@@ -325,13 +325,20 @@ def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
         summary, weekly = _known_keys(base)
     except Exception:  # the runs themselves will record the error
         return
-    for what, asked, known in (("outcomes", spec.outcomes, summary), ("weekly", spec.weekly, weekly)):
+    for what, asked, known in (
+        ("outcomes", spec.outcomes, summary),
+        ("weekly", spec.weekly, weekly),
+    ):
         for i, key in enumerate(asked):
             if key not in known:
                 overall = sorted(k for k in known if "." not in k)
                 raise ScenarioError(
                     f"{what}.{i}: {key!r} is not allowed; expected one of {', '.join(overall)}"
-                    + (" (or by_country.ISO3.KEY / by_platform.NAME.KEY)" if what == "outcomes" else "")
+                    + (
+                        " (or by_country.ISO3.KEY / by_platform.NAME.KEY)"
+                        if what == "outcomes"
+                        else ""
+                    )
                 )
 
 
@@ -363,22 +370,31 @@ def _sample(d: Design, seed: int) -> np.ndarray:
     return morris.sample(problem, d.samples, num_levels=d.levels, seed=s)
 
 
-def _points(spec: SweepSpec, base: Scenario) -> tuple[list[dict[str, Any]], list[list[float]] | None]:
+def _points(
+    spec: SweepSpec, base: Scenario
+) -> tuple[list[dict[str, Any]], list[list[float]] | None]:
     d = spec.design
     names = list(d.parameters)
     if d.kind == "grid":
         n = math.prod(len(v) for v in d.parameters.values())
         if n * spec.replicates > MAX_RUNS:
-            raise ScenarioError(f"design: {n * spec.replicates} runs is too many; at most {MAX_RUNS}")
+            raise ScenarioError(
+                f"design: {n * spec.replicates} runs is too many; at most {MAX_RUNS}"
+            )
         combos = itertools.product(*(d.parameters[k] for k in names))
         return [dict(zip(names, c, strict=True)) for c in combos], None
     x = _sample(d, spec.seed)
     if len(x) * spec.replicates > MAX_RUNS:
-        raise ScenarioError(f"design: {len(x) * spec.replicates} runs is too many; at most {MAX_RUNS}")
+        raise ScenarioError(
+            f"design: {len(x) * spec.replicates} runs is too many; at most {MAX_RUNS}"
+        )
     data = base.to_dict()
     integer = {n: isinstance(_try(lambda n=n: _get_path(data, n)), int) for n in names}
     points = [
-        {n: int(round(float(v))) if integer[n] else float(v) for n, v in zip(names, row, strict=True)}
+        {
+            n: int(round(float(v))) if integer[n] else float(v)
+            for n, v in zip(names, row, strict=True)
+        }
         for row in x
     ]
     return points, x.tolist()
@@ -426,8 +442,13 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
     columns = {n: _column_type([p[n] for p in points]) for n in spec.design.parameters}
     digest = hashlib.sha256(
         json.dumps(
-            {"runs": [r.hash for r in runs], "outcomes": spec.outcomes, "weekly": spec.weekly,
-             "columns": columns, "format": FORMAT},
+            {
+                "runs": [r.hash for r in runs],
+                "outcomes": spec.outcomes,
+                "weekly": spec.weekly,
+                "columns": columns,
+                "format": FORMAT,
+            },
             sort_keys=True,
         ).encode()
     ).hexdigest()[:16]
@@ -455,7 +476,12 @@ def execute(scenario: dict[str, Any], seed: int, outcomes: list[str], weekly: li
 def _schema(plan: Plan):
     import pyarrow as pa
 
-    kinds = {"bool": pa.bool_(), "int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
+    kinds = {
+        "bool": pa.bool_(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "string": pa.string(),
+    }
     fields = [
         pa.field("run_hash", pa.string()),
         pa.field("point", pa.int64()),
@@ -483,7 +509,10 @@ def _write(runs_dir: Path, plan: Plan, schema, spec: RunSpec, result: dict) -> N
 
     params = plan.points[spec.point]
     row: dict[str, Any] = {
-        "run_hash": spec.hash, "point": spec.point, "replicate": spec.replicate, "seed": spec.seed,
+        "run_hash": spec.hash,
+        "point": spec.point,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
     }
     row.update({n: _cell(params[n], t) for n, t in plan.columns.items()})
     row.update({k: result["outcomes"].get(k) for k in plan.spec.outcomes})
@@ -511,7 +540,9 @@ def read_manifest(store: str | Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise ScenarioError(f"store: {str(store)!r} has no {MANIFEST}; expected a sweep store") from None
+        raise ScenarioError(
+            f"store: {str(store)!r} has no {MANIFEST}; expected a sweep store"
+        ) from None
 
 
 def _prepare_store(store: Path, plan: Plan, resume: bool) -> set[str]:
@@ -532,7 +563,9 @@ def _prepare_store(store: Path, plan: Plan, resume: bool) -> set[str]:
                 "choose a new folder"
             )
     elif runs_dir.exists() and any(runs_dir.glob("*.parquet")):
-        raise ScenarioError(f"--out: {str(store)!r} holds runs but no {MANIFEST}; choose a new folder")
+        raise ScenarioError(
+            f"--out: {str(store)!r} holds runs but no {MANIFEST}; choose a new folder"
+        )
     runs_dir.mkdir(parents=True, exist_ok=True)
     for tmp in runs_dir.glob(".*.tmp"):
         tmp.unlink(missing_ok=True)
@@ -550,8 +583,15 @@ def load(store: str | Path) -> pd.DataFrame:
     runs_dir = Path(store) / RUNS_DIR
     files = sorted(runs_dir.glob("*.parquet"))
     if not files:
-        cols = ["run_hash", "point", "replicate", "seed", *manifest["columns"],
-                *manifest["outcomes"], "error"]
+        cols = [
+            "run_hash",
+            "point",
+            "replicate",
+            "seed",
+            *manifest["columns"],
+            *manifest["outcomes"],
+            "error",
+        ]
         return pd.DataFrame(columns=cols)
     frame = pq.read_table(files).to_pandas()
     return frame.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
@@ -622,8 +662,14 @@ def run_sweep(
                 for r, result, problem in _on_dask(c, pending, p.spec):
                     record(r, result, problem)
     return SweepReport(
-        store, status.total, status.skipped, status.done, status.failed, lost,
-        time.perf_counter() - status.started, errors,
+        store,
+        status.total,
+        status.skipped,
+        status.done,
+        status.failed,
+        lost,
+        time.perf_counter() - status.started,
+        errors,
     )
 
 
@@ -646,8 +692,11 @@ class _client:
             self.owned.append(c)
             return c
         cluster = LocalCluster(
-            n_workers=self.workers or default_workers(), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
+            n_workers=self.workers or default_workers(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
         )
         c = Client(cluster)
         self.owned += [c, cluster]
@@ -672,8 +721,13 @@ def _on_dask(client: Any, pending: list[RunSpec], spec: SweepSpec) -> Iterator[t
     def submit(n: int) -> None:
         for r in itertools.islice(queue, max(0, n)):
             fut = client.submit(
-                execute, r.scenario, r.seed, spec.outcomes, spec.weekly,
-                key=f"datalabour-run-{r.hash}", pure=False,
+                execute,
+                r.scenario,
+                r.seed,
+                spec.outcomes,
+                spec.weekly,
+                key=f"datalabour-run-{r.hash}",
+                pure=False,
             )
             flight[fut.key] = r
             done.add(fut)
