@@ -302,7 +302,8 @@ def sensitivity(
     cols = sens.SOBOL if sobol else sens.MORRIS
     view = Table(title=f"{'Sobol' if sobol else 'Morris'} indices of {store}")
     for col in ("outcome", "parameter", *cols):
-        view.add_column(col, justify="left" if col in ("outcome", "parameter") else "right", overflow="fold")
+        left = col in ("outcome", "parameter")
+        view.add_column(col, justify="left" if left else "right", overflow="fold")
     for _, r in table.iterrows():
         view.add_row(r.outcome, r.parameter, *(f"{r[c]:.3g}" for c in cols))
     console.print(view)
