@@ -33,7 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.results import package_version
-from sim.scenario import Scenario, ScenarioError, from_dict, load_scenario, read_scenario_dict
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 FORMAT = 1
 MAX_RUNS = 200_000
@@ -416,11 +416,11 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
         spec = read_sweep(spec)
     base_path = Path(spec.base)
     try:
-        raw = read_scenario_dict(base_path)
+        base = load_scenario(base_path)
     except ScenarioError as e:
         raise ScenarioError(f"base: {e}") from None
     try:
-        base = from_dict(raw).with_overrides(spec.overrides)
+        base = base.with_overrides(spec.overrides)
     except ScenarioError as e:
         raise ScenarioError(f"overrides: {e}") from None
     _check_design(spec.design, base)
