@@ -188,6 +188,26 @@ def compare(
         console.print(f"written {out}/comparison.csv and comparison.json")
 
 
+@app.command("policy-report")
+def policy_report(
+    scenarios: Annotated[Path, typer.Option(help="folder of scenarios")] = Path("scenarios"),
+    doc: Annotated[Path, typer.Option(help="document to update")] = Path("docs/policies.md"),
+    replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
+) -> None:
+    """Regenerate the headline-delta table of docs/policies.md from the shipped scenarios."""
+    from sim.report import policy_scenarios, write_policy_report
+
+    try:
+        n = len(policy_scenarios(scenarios))
+        with _progress() as bar:
+            task = bar.add_task("policy scenarios", total=n * replicates * 2)
+            table = write_policy_report(scenarios, doc, replicates, lambda: bar.advance(task))
+    except ScenarioError as e:
+        fail(str(e))
+    console.print(table.to_string(index=False))
+    console.print(f"updated {doc}")
+
+
 @app.command()
 def dashboard(
     port: Annotated[int, typer.Option(help="port on localhost")] = 8501,

@@ -1,0 +1,106 @@
+"""docs/policies.md: the headline deltas of every shipped scenario against the baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from sim.compare import compare
+from sim.results import RunResult, run
+from sim.scenario import Scenario, load_scenario
+
+BEGIN = "<!-- BEGIN GENERATED: datalabour policy-report -->"
+END = "<!-- END GENERATED -->"
+
+COLUMNS = [
+    ("median_effective_hourly_pay_usd", "median pay (USD/h)", "{:+.2f}"),
+    ("share_under_local_minimum_wage", "under local min. wage", "{:+.1%}"),
+    ("unpaid_share", "unpaid share", "{:+.1%}"),
+    ("active_taskers", "active taskers", "{:+.1%}r"),
+    ("paid_hours", "paid hours", "{:+.1%}r"),
+    ("labels_human", "human labels", "{:+.1%}r"),
+    ("quality_adjusted_labels", "quality-adj. labels", "{:+.1%}r"),
+    ("cost_per_quality_adjusted_label_usd", "cost / QA label", "{:+.1%}r"),
+    ("automation_share", "automation share", "{:+.1%}"),
+]
+
+
+def policy_scenarios(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if p.stem != "baseline")
+
+
+def _cell(row: pd.Series, fmt: str) -> str:
+    relative = fmt.endswith("r")
+    fmt = fmt.rstrip("r")
+    value = row.relative_change if relative else row.delta
+    low = row.delta_ci_low / row.baseline_mean if relative else row.delta_ci_low
+    high = row.delta_ci_high / row.baseline_mean if relative else row.delta_ci_high
+    sure = "" if low <= 0 <= high else "*"
+    return f"{fmt.format(value)}{sure}"
+
+
+def headline_deltas(
+    baseline: Scenario,
+    reforms: list[Scenario],
+    replicates: int,
+    progress: Callable[[], None] | None = None,
+) -> pd.DataFrame:
+    """One row per reform: paired deltas of the headline outcomes (overall)."""
+
+    @cache
+    def base_run(seed: int) -> RunResult:
+        return run(baseline, seed)
+
+    def runner(scn: Scenario, seed: int) -> RunResult:
+        return base_run(seed) if scn is baseline else run(scn, seed)
+
+    rows = []
+    for reform in reforms:
+        comp = compare(baseline, reform, replicates, progress=progress, runner=runner)
+        t = comp.table[comp.table.scope == "overall"].set_index("outcome")
+        row = {"scenario": reform.name}
+        for key, label, fmt in COLUMNS:
+            row[label] = _cell(t.loc[key], fmt)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def render(table: pd.DataFrame, replicates: int, baseline: Scenario) -> str:
+    header = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    lines = [
+        BEGIN,
+        "",
+        f"Paired differences, reform minus baseline, mean of {replicates} replicates with common "
+        f"random numbers ({baseline.population.taskers:,} potential taskers, {baseline.weeks} "
+        f"weeks, after {baseline.burn_in_weeks} weeks of burn-in). Pay and shares in absolute "
+        "points; counts and costs as relative change. `*`: the paired 95% interval excludes zero.",
+        "",
+        header,
+        rule,
+    ]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in table.itertuples(index=False)]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write_policy_report(
+    scenarios: Path, doc: Path, replicates: int, progress: Callable[[], None] | None = None
+) -> pd.DataFrame:
+    """Regenerate the generated section of `doc` (created if missing)."""
+    baseline = load_scenario(scenarios / "baseline.yaml")
+    reforms = [load_scenario(p) for p in policy_scenarios(scenarios)]
+    table = headline_deltas(baseline, reforms, replicates, progress)
+    block = render(table, replicates, baseline)
+    text = doc.read_text() if doc.exists() else f"# Policy levers\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    doc.write_text(text)
+    return table
