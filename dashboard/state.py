@@ -1,0 +1,244 @@
+"""The dashboard's view: which preset, which overrides, how many replicates.
+
+A view is plain data. It round-trips through the URL (`st.query_params`) so a link opens the
+same comparison, and it turns into the two scenarios the library compares and into the CLI
+command that reproduces them.
+
+URL keys: ``v`` (scenario schema version), ``preset`` (a file stem in scenarios/),
+``replicates``, reform overrides as dotted paths (``policy.pay_floor.kind=absolute``) and
+overrides applied to both runs prefixed ``both.`` (``both.population.taskers=2000``).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dashboard.schema import BASELINE, ROOT, SCENARIOS, SHARED, flatten_diff, get_path
+from sim.scenario import (
+    SCHEMA_VERSION,
+    Scenario,
+    ScenarioError,
+    deep_merge,
+    from_dict,
+    load_scenario,
+    read_scenario_dict,
+)
+
+BOTH = "both."
+RESERVED = {"v", "preset", "replicates"}
+DEFAULT_REPLICATES = 10
+MIN_REPLICATES, MAX_REPLICATES = 2, 50
+
+
+@dataclass
+class View:
+    """What the analyst asked for: a preset reform, its overrides, shared run settings."""
+
+    preset: str = "baseline"
+    reform: dict[str, Any] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+    replicates: int = DEFAULT_REPLICATES
+
+    def key(self) -> str:
+        """A canonical string: equal views give equal keys."""
+        return json.dumps(
+            [self.preset, self.reform, self.shared, self.replicates], sort_keys=True, default=str
+        )
+
+
+def presets() -> dict[str, Path]:
+    """Every scenario file in scenarios/ by stem, the baseline first."""
+    files = sorted(SCENARIOS.glob("*.yaml"))
+    return {p.stem: p for p in sorted(files, key=lambda p: (p.stem != "baseline", p.stem))}
+
+
+def preset_path(name: str) -> Path:
+    found = presets().get(name)
+    if found is None:
+        raise ScenarioError(
+            f"preset: {name!r} is not allowed; expected one of {sorted(presets())}"
+        )
+    return found
+
+
+def build(view: View) -> tuple[Scenario, Scenario]:
+    """(baseline, reform): baseline.yaml + shared; the preset + reform overrides + shared."""
+    if not MIN_REPLICATES <= view.replicates <= MAX_REPLICATES:
+        raise ScenarioError(
+            f"replicates: {view.replicates} is not allowed; expected "
+            f"{MIN_REPLICATES} to {MAX_REPLICATES}"
+        )
+    baseline = load_scenario(BASELINE, dict(view.shared))
+    reform = load_scenario(preset_path(view.preset), {**view.reform, **view.shared})
+    return baseline, reform
+
+
+# ---- values in URLs and on the command line --------------------------------------------
+def encode_value(value: Any) -> str:
+    """A URL-safe text for a value: plain for strings, JSON for everything else."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def decode_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def to_query(view: View) -> dict[str, str]:
+    """The URL query parameters of a view (sorted, so equal views give equal URLs)."""
+    out = {"v": str(SCHEMA_VERSION), "preset": view.preset, "replicates": str(view.replicates)}
+    for path in sorted(view.reform):
+        out[path] = encode_value(view.reform[path])
+    for path in sorted(view.shared):
+        out[BOTH + path] = encode_value(view.shared[path])
+    return out
+
+
+def from_query(params: dict[str, Any]) -> tuple[View, list[str]]:
+    """A view from URL query parameters, and warnings (e.g. an older schema version).
+
+    Raises ScenarioError naming the parameter when one cannot be read.
+    """
+    warnings: list[str] = []
+
+    def one(key: str) -> str:
+        value = params[key]
+        return value[-1] if isinstance(value, list) else str(value)
+
+    if "v" in params and one("v") != str(SCHEMA_VERSION):
+        warnings.append(
+            f"This link was made with scenario schema version {one('v')}; this dashboard "
+            f"reads version {SCHEMA_VERSION}. The numbers may differ from the sender's."
+        )
+    view = View()
+    if "preset" in params:
+        view.preset = one("preset")
+        preset_path(view.preset)
+    if "replicates" in params:
+        try:
+            view.replicates = int(one("replicates"))
+        except ValueError:
+            raise ScenarioError(
+                f"replicates: {one('replicates')!r} is not allowed; expected a whole number"
+            ) from None
+    for key in params:
+        if key in RESERVED:
+            continue
+        if key.startswith(BOTH):
+            view.shared[key[len(BOTH):]] = decode_value(one(key))
+        else:
+            view.reform[key] = decode_value(one(key))
+    return view, warnings
+
+
+def normalise(view: View) -> View:
+    """Drop overrides that equal what they override; move shared paths to `shared`."""
+    base_data = load_scenario(BASELINE).to_dict()
+    preset_data = load_scenario(preset_path(view.preset)).to_dict()
+    shared, reform = dict(view.shared), {}
+    for k, v in view.reform.items():
+        if k in SHARED:
+            shared.setdefault(k, v)
+        elif _differs(preset_data, k, v):
+            reform[k] = v
+    shared = {k: v for k, v in shared.items() if _differs(base_data, k, v)}
+    return View(view.preset, reform, shared, view.replicates)
+
+
+def _differs(data: dict[str, Any], path: str, value: Any) -> bool:
+    try:
+        current = get_path(data, path)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return True
+    if isinstance(current, int | float) and isinstance(value, int | float):
+        return float(current) != float(value) or isinstance(current, bool) != isinstance(
+            value, bool
+        )
+    return current != value
+
+
+# ---- uploads ------------------------------------------------------------------------------
+def read_upload(name: str, content: bytes) -> Scenario:
+    """A scenario from an uploaded YAML file (``extends:`` resolves against scenarios/)."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{name}: not a UTF-8 text file; expected a scenario YAML") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ScenarioError(f"{name}:{where} YAML syntax error: {problem}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{name}: top level is a {type(data).__name__}; expected a mapping of fields"
+        )
+    parent = data.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str) or not (SCENARIOS / parent).is_file():
+            raise ScenarioError(
+                f"extends: {parent!r} is not allowed; expected a file in scenarios/ "
+                f"({', '.join(p.name for p in presets().values())})"
+            )
+        data = deep_merge(read_scenario_dict(SCENARIOS / parent), data)
+    return from_dict(data)
+
+
+def view_from_scenario(scenario: Scenario, replicates: int) -> View:
+    """The view whose reform is `scenario`: its differences from the baseline file."""
+    base = load_scenario(BASELINE).to_dict()
+    diff = flatten_diff(base, scenario.to_dict())
+    diff.pop("schema_version", None)
+    shared = {k: v for k, v in diff.items() if k in SHARED}
+    reform = {k: v for k, v in diff.items() if k not in SHARED}
+    return normalise(View("baseline", reform, shared, replicates))
+
+
+# ---- reproducing a view from the command line -------------------------------------------
+def cli_command(view: View, baseline: Scenario) -> str:
+    """Shell lines, run from the repository root, that reproduce the view's numbers.
+
+    `datalabour compare --set` changes only the reform, so settings shared by both runs go
+    into a small baseline file that extends scenarios/baseline.yaml.
+    """
+    preset = preset_path(view.preset).relative_to(ROOT)
+    sets = [f"--set {shlex.quote(f'{k}={_cli_value(v)}')}" for k, v in sorted(view.reform.items())]
+    sets += [f"--set {shlex.quote(f'{k}={_cli_value(v)}')}" for k, v in sorted(view.shared.items())]
+    tail = f"--replicates {view.replicates} --seed {baseline.seed}"
+    if not view.shared:
+        return " ".join(["datalabour compare scenarios/baseline.yaml", str(preset), *sets, tail])
+    header = "cat > view-baseline.yaml <<'EOF'\nextends: scenarios/baseline.yaml\n"
+    body = _yaml_overrides(view.shared) + "EOF\n"
+    return header + body + " ".join(["datalabour compare view-baseline.yaml", str(preset), *sets, tail])
+
+
+def _cli_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _yaml_overrides(overrides: dict[str, Any]) -> str:
+    nested: dict[str, Any] = {}
+    for path, value in overrides.items():
+        node = nested
+        parts = path.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return yaml.safe_dump(nested, sort_keys=True)
