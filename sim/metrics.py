@@ -97,33 +97,53 @@ def pay_distribution(
     }
 
 
+def platform_flows(
+    country: np.ndarray, n_countries: int, pay: np.ndarray, paid_hours: np.ndarray,
+    unpaid_hours: np.ndarray, task_hours: np.ndarray, offered_hours: np.ndarray,
+    accepted: np.ndarray, skill: np.ndarray, want_more_threshold: float,
+) -> np.ndarray:
+    """One platform's weekly flows per country, [FLOWS, country], from its active taskers."""
+    key = country.astype(np.intp)
+    looking = offered_hours > 0
+    wants = (task_hours < want_more_threshold * offered_hours) & looking
+    values = [paid_hours > 0, paid_hours, unpaid_hours, pay, looking, wants, accepted,
+              skill * paid_hours, task_hours]
+    counts = np.bincount(key, minlength=n_countries)
+    sums = [np.bincount(key, weights=v.astype(np.float64), minlength=n_countries) for v in values]
+    return np.stack([counts, *sums])
+
+
+# the flows `platform_flows` sums per platform and country (model.flows[platform, flow, country])
+FLOWS = [
+    "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "tasker_pay_usd",
+    "looking_for_work", "wanting_more_work", "labels_human", "skill_x_paid_hours", "task_hours",
+]
+
+
 def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
     """This week's outcomes for the whole market."""
     pool = model.pool
-    on = model.week_platform >= 0
+    flow = dict(zip(FLOWS, model.flows.sum(axis=0), strict=True))  # per country
+    total = {k: float(v.sum()) for k, v in flow.items()}
     pay, paid, unpaid = model.week_pay, model.week_paid_hours, model.week_unpaid_hours
-    paid_total, unpaid_total = float(paid.sum()), float(unpaid.sum())
+    paid_total, unpaid_total = total["paid_hours"], total["unpaid_hours"]
     tasker_pay = float(model.lab_platform_pay.sum())  # the money flow, as billed to labs
     out: dict[str, float] = {
-        "active_taskers": float(on.sum()),
-        "taskers_with_paid_work": float((paid > 0).sum()),
+        "active_taskers": total["active_taskers"],
+        "taskers_with_paid_work": total["taskers_with_paid_work"],
         "paid_hours": paid_total,
         "unpaid_hours": unpaid_total,
         "unpaid_share": _ratio(unpaid_total, paid_total + unpaid_total),
         "tasker_pay_usd": tasker_pay,
-        "tasker_pay_ppp_usd": float((pay / model.price_level[pool.country]).sum(dtype=np.float64)),
+        "tasker_pay_ppp_usd": float((flow["tasker_pay_usd"] / model.price_level).sum()),
     }
-    out.update(pay_distribution(pay, paid, unpaid, model.min_wage[pool.country]))
-    offered = model.week_offered_hours
-    looking = on & (offered > 0)
-    threshold = model.params.behaviour.want_more_work_threshold
-    wants = (model.week_task_hours < threshold * offered) & looking
-    out["share_wanting_more_work"] = _ratio(wants.sum(), looking.sum())
-    out["gini_weekly_pay"] = gini(_sample(pay[on]))
-    out["median_tenure_weeks"] = float(np.median(_sample(pool.tenure[on]))) if on.any() else 0.0
-    out["mean_skill_of_working_taskers"] = _ratio(
-        float((pool.skill * paid).sum(dtype=np.float64)), paid_total
-    )
+    out.update(pay_distribution(pay, paid, unpaid, model.tasker_min_wage))
+    out["share_wanting_more_work"] = _ratio(total["wanting_more_work"], total["looking_for_work"])
+    on = np.flatnonzero(model.week_platform >= 0)
+    sample = on[:: max(1, on.size // SAMPLE)]
+    out["gini_weekly_pay"] = gini(pay[sample])
+    out["median_tenure_weeks"] = float(np.median(pool.tenure[sample])) if on.size else 0.0
+    out["mean_skill_of_working_taskers"] = _ratio(total["skill_x_paid_hours"], paid_total)
     labels_human = float(model.stream_accepted.sum())
     quality = model.genuine_quality + model.fake_labels * model.params.behaviour.llm_label_quality
     quality += model.ai_quality_sum
@@ -157,7 +177,7 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
             "entries": float(model.entries),
             "exit_hazard_per_week": _ratio(model.exits, model.active_before_exits),
             "tasks_per_task_hour": _ratio(
-                float(model.stream_done.sum()), float(model.week_task_hours.sum(dtype=np.float64))
+                float(model.stream_done.sum()), total["task_hours"]
             ),
             "llm_detection_rate": _ratio(model.llm_detected, model.llm_detected + model.fake_labels),
         }
@@ -167,36 +187,31 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
 
 def group_outcomes(model: LabourMarketModel, by: str) -> dict[str, np.ndarray]:
     """This week's flows per country or per platform (arrays over the groups)."""
-    pool = model.pool
-    on = model.week_platform >= 0
+    flows = model.flows  # [platform, flow, country]
+    fee = model.platform_fees[:, None]
+    pay = flows[:, FLOWS.index("tasker_pay_usd")]  # [platform, country]
     if by == "country":
-        key, n = pool.country[on].astype(np.int64), len(model.iso3)
+        flow = dict(zip(FLOWS, flows.sum(axis=0), strict=True))
+        revenue = (pay * fee).sum(axis=0)
+        pay_ppp = pay.sum(axis=0) / model.price_level
     else:
-        key, n = model.week_platform[on].astype(np.int64), len(model.platforms)
-
-    def total(values: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(key, weights=None if values is None else values[on], minlength=n)
-
-    pay, paid, unpaid = model.week_pay, model.week_paid_hours, model.week_unpaid_hours
-    offered = model.week_offered_hours
-    threshold = model.params.behaviour.want_more_work_threshold
-    looking = (offered > 0).astype(np.float64)
-    wants = ((model.week_task_hours < threshold * offered) & (offered > 0)).astype(np.float64)
-    fee = model.platform_fees[np.maximum(model.week_platform, 0)]
-    paid_sum, unpaid_sum, pay_sum = total(paid), total(unpaid), total(pay)
-    revenue = total(pay * fee)
+        flow = dict(zip(FLOWS, flows.sum(axis=2).T, strict=True))
+        revenue = (pay * fee).sum(axis=1)
+        pay_ppp = (pay / model.price_level).sum(axis=1)
+    n = revenue.size
+    paid_sum, unpaid_sum, pay_sum = flow["paid_hours"], flow["unpaid_hours"], flow["tasker_pay_usd"]
     out = {
-        "active_taskers": total(),
-        "taskers_with_paid_work": total((paid > 0).astype(np.float64)),
+        "active_taskers": flow["active_taskers"],
+        "taskers_with_paid_work": flow["taskers_with_paid_work"],
         "paid_hours": paid_sum,
         "unpaid_hours": unpaid_sum,
         "unpaid_share": _safe_div(unpaid_sum, paid_sum + unpaid_sum),
         "tasker_pay_usd": pay_sum,
-        "tasker_pay_ppp_usd": total(pay / model.price_level[pool.country]),
-        "share_wanting_more_work": _safe_div(total(wants), total(looking)),
-        "labels_human": total(model.week_accepted),
+        "tasker_pay_ppp_usd": pay_ppp,
+        "share_wanting_more_work": _safe_div(flow["wanting_more_work"], flow["looking_for_work"]),
+        "labels_human": flow["labels_human"],
         "fake_human_labels": np.zeros(n),
-        "mean_skill_of_working_taskers": _safe_div(total(pool.skill * paid), paid_sum),
+        "mean_skill_of_working_taskers": _safe_div(flow["skill_x_paid_hours"], paid_sum),
         "lab_spend_usd": pay_sum + revenue,
         "platform_revenue_usd": revenue,
         "pay_floor_topup_usd": np.zeros(n),

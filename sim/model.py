@@ -13,7 +13,7 @@ from sim.countries import load_countries
 from sim.population import draw_population
 from sim.scenario import Scenario
 from sim.taskers import NO_PLATFORM
-from sim.work import allocate
+from sim.work import WorkMode, power, work_job
 
 F32 = np.float32
 
@@ -50,6 +50,7 @@ class LabourMarketModel(mesa.Model):
             s, self.worker_share, self.min_wage, len(self.platforms), self.rng
         )
         n = self.pool.size
+        self.tasker_min_wage = self.min_wage[self.pool.country]
         self.week_pay = np.zeros(n, F32)
         self.week_paid_hours = np.zeros(n, F32)
         self.week_unpaid_hours = np.zeros(n, F32)
@@ -238,6 +239,7 @@ class LabourMarketModel(mesa.Model):
         self.lab_platform_quality = np.zeros((n_l, n_p))
         self.topup_by_platform = np.zeros(n_p)
         self.fake_labels = 0.0
+        self.flows = np.zeros((n_p, len(metrics.FLOWS), len(self.iso3)))
         self.llm_detected = 0.0
         self.genuine_quality = 0.0
         floor = self.pay_floor()
@@ -245,6 +247,7 @@ class LabourMarketModel(mesa.Model):
             self._work_on(plat, [j for j in jobs if j.platform == plat.index], floor)
 
     def _work_on(self, plat: Platform, jobs: list[Job], floor: np.ndarray) -> None:
+        """One platform's week: its active taskers work its jobs, the best-paid first."""
         s, b, pool = self.params, self.params.behaviour, self.pool
         idx = np.flatnonzero(pool.platform == plat.index)
         if idx.size == 0:
@@ -253,89 +256,75 @@ class LabourMarketModel(mesa.Model):
         offered = pool.hours_available[idx]
         qual = np.minimum(pool.qualification_left[idx], offered)
         pool.qualification_left[idx] -= qual
-        hours_left = offered - qual
+        available = offered - qual
         m = plat.monitoring
         hourly = plat.pay_mode == "hourly"
         speed = pool.skill[idx] * F32(1.0 - b.monitoring_output_loss * m)
         if hourly:
-            speed = speed * F32(1.0 - b.hourly_shirking * (1.0 - m))
+            speed *= F32(1.0 - b.hourly_shirking * (1.0 - m))
         uses_llm = self.rng.random(idx.size, dtype=F32) < pool.llm_propensity[idx] * F32(
             1.0 - b.llm_deterrence * m
         )
         detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
         qc = min(1.0, plat.spec.gold_share * 10.0)
         accuracy = pool.accuracy[idx] - F32(b.quality_shirking * (1.0 - m) * (1.0 - qc))
-        reputation = pool.approval[idx] ** F32(b.reputation_power)
+        reputation = power(pool.approval[idx], b.reputation_power)
         local = plat.localise(c)
-        approved = pool.approved_tasks[idx]
-        skill = pool.skill[idx]
         floor_here = floor[c]
-        floor_binds = bool(floor.any())
-        task_hours = np.zeros(idx.size, F32)
-        pay = np.zeros(idx.size, F32)
-        paid_hours = np.zeros(idx.size, F32)
-        accepted_all = np.zeros(idx.size, F32)
-        rejected_all = np.zeros(idx.size, F32)
-        reject_share_human = F32(plat.spec.rejection_strictness) * (1.0 - accuracy)
-        for job in sorted(jobs, key=lambda j: -j.offer_usd_per_hour):
-            task = self.task_types[job.task]
-            llm = uses_llm if task.llm_usable else np.zeros(idx.size, bool)
-            task_speed = speed * np.where(llm, F32(1.0 + b.llm_speedup), F32(1.0))
-            minutes = F32(job.minutes_per_task) / task_speed
-            eligible = (
-                job.allowed[c]
-                & (hours_left > 0)
-                & (approved >= task.qualification_approved_tasks)
-                & (skill >= max(task.skill_threshold, plat.spec.skill_threshold))
+        screen = bool(floor.any()) and not hourly
+        # tasks are done with an LLM where it is usable and the tasker uses one: faster, and
+        # a detected LLM label is rejected (float masks: arithmetic beats np.where on them)
+        reject_human = F32(plat.spec.rejection_strictness) * (1.0 - accuracy)
+        order = sorted(jobs, key=lambda j: -j.offer_usd_per_hour)
+        modes = {False: WorkMode(speed, reject_human)}
+        if any(self.task_types[j.task].llm_usable for j in order):
+            llm = uses_llm.astype(F32)
+            modes[True] = WorkMode(
+                speed * (1.0 + F32(b.llm_speedup) * llm), reject_human + llm * (F32(detect) - reject_human), llm
             )
-            capacity = np.where(eligible, hours_left * 60.0 / minutes, 0.0).astype(F32)
-            reject_share = np.where(llm, F32(detect), reject_share_human)
-            weight = capacity * reputation
-            if floor_binds and not hourly:
-                hourly_pay = job.rate_usd_per_task * local * 60.0 / minutes * (1.0 - reject_share)
+        for job in order:
+            modes[self.task_types[job.task].llm_usable].jobs.append(job)
+        for mode in modes.values():
+            mode.tasks = np.zeros((len(mode.jobs), idx.size), F32)
+            mode.jobs.clear()
+        # each job, best hourly offer first, takes what hours the better-paid ones left
+        hours_left = available.copy()
+        max_weight = float(reputation.max())
+        eligible: dict[tuple, np.ndarray | None] = {}
+        for job in order:
+            task = self.task_types[job.task]
+            mode = modes[task.llm_usable]
+            row = mode.tasks[len(mode.jobs)]
+            mode.jobs.append(job)
+            q, thr = task.qualification_approved_tasks, max(task.skill_threshold, plat.spec.skill_threshold)
+            key = (job.allowed.tobytes(), q, thr)
+            if key not in eligible:
+                ok = job.allowed[c] & (pool.approved_tasks[idx] >= q) & (pool.skill[idx] >= thr)
+                eligible[key] = None if ok.all() else np.flatnonzero(ok)
+            sub = eligible[key]
+            tasks_per_hour = 60.0 / job.minutes_per_task
+            weight = reputation
+            if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
+                hourly_pay = F32(job.rate_usd_per_task * tasks_per_hour) * local * mode.speed * (1.0 - mode.reject)
                 ratio = np.clip(hourly_pay / np.maximum(floor_here, 1e-9), 0.0, 1.0)
-                weight = weight * np.where(floor_here > 0, ratio ** b.floor_screening, 1.0)
-            tasks = allocate(job.tasks, capacity, weight.astype(F32))
-            hours = tasks * minutes / F32(60.0)
-            hours_left = np.maximum(hours_left - hours, 0.0)
-            rejected = tasks * reject_share
-            accepted = tasks - rejected
-            fake = np.where(llm, accepted, 0.0)
-            genuine = accepted - fake
-            quality = float((genuine * accuracy).sum()) + float(fake.sum()) * b.llm_label_quality
-            if hourly:
-                tracked = hours * F32(1.0 - b.tracker_idle_deduction * m)
-                job_pay = job.offer_usd_per_hour * local * tracked
-                job_paid_hours = tracked
+                weight = reputation * np.where(floor_here > 0, ratio**b.floor_screening, 1.0)
+            if sub is None:
+                work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row)
             else:
-                paid_tasks = tasks if plat.paid_rejections else accepted
-                job_pay = job.rate_usd_per_task * local * paid_tasks
-                job_paid_hours = hours * np.where(tasks > 0, paid_tasks / np.maximum(tasks, 1e-12), 0)
-            task_hours += hours
-            pay += job_pay
-            paid_hours += job_paid_hours
-            accepted_all += accepted
-            rejected_all += rejected
-            pay_sum = float(job_pay.sum())
-            self.stream_accepted[job.stream] += float(accepted.sum())
-            self.stream_done[job.stream] += float(tasks.sum())
-            self.stream_cost[job.stream] += pay_sum * (1.0 + plat.fee_share)
-            self.stream_quality[job.stream] += quality
-            self.lab_platform_pay[job.lab, plat.index] += pay_sum
-            self.lab_platform_quality[job.lab, plat.index] += quality
-            self.fake_labels += float(fake.sum())
-            self.llm_detected += float((tasks * np.where(llm, detect, 0.0)).sum())
-            self.genuine_quality += float((genuine * accuracy).sum())
+                h, t = hours_left[sub], np.empty(sub.size, F32)
+                work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t)
+                row[sub], hours_left[sub] = t, h
+        week = self._settle(plat, modes, local, accuracy, detect)
         # unpaid time: qualification, search (more where work is scarce), unpaid task time
-        available = offered - qual
-        filled = np.where(available > 0, task_hours / np.maximum(available, 1e-9), 1.0)
+        task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
         search = task_hours * (
-            b.search_hours_per_paid_hour + b.search_hours_per_paid_hour_excess * (1.0 - filled)
+            b.search_hours_per_paid_hour
+            + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
         )
-        vain = np.where((task_hours <= 0) & (available > 0), np.minimum(b.vain_search_hours, available), 0.0)
+        vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
         unpaid = qual + search + vain + (task_hours - paid_hours)
         # pay floor: the platform tops up pay under the floor on its measure of hourly pay
-        if floor_binds:
+        if floor.any():
             measured = paid_hours if s.policy.pay_floor.measured_on == "paid_time" else paid_hours + unpaid
             due = np.where(paid_hours > 0, floor_here * measured - pay, 0.0)
             topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
@@ -351,8 +340,74 @@ class LabourMarketModel(mesa.Model):
         self.week_unpaid_hours[idx] = unpaid
         self.week_task_hours[idx] = task_hours
         self.week_offered_hours[idx] = available
-        self.week_accepted[idx] = accepted_all
-        self.week_rejected[idx] = rejected_all
+        self.week_accepted[idx] = week["accepted"]
+        self.week_rejected[idx] = week["tasks"] - week["accepted"]
+        self.flows[plat.index] = metrics.platform_flows(
+            c, len(self.iso3), pay, paid_hours, unpaid, task_hours, available, week["accepted"],
+            pool.skill[idx], b.want_more_work_threshold,
+        )
+        if self.week >= s.burn_in_weeks:
+            window = plat.index
+            pool.window_pay[window, idx] += pay
+            pool.window_paid_hours[window, idx] += paid_hours
+            pool.window_unpaid_hours[window, idx] += unpaid
+
+    def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,
+                accuracy: np.ndarray, detect: float) -> dict[str, np.ndarray]:
+        """Per job: tasks, acceptances, quality and pay into the labs' accounts; per tasker totals.
+
+        Each is a product of the [job, tasker] task matrix with per-tasker factors.
+        """
+        b = self.params.behaviour
+        hourly = plat.pay_mode == "hourly"
+        tracked = F32(1.0 - b.tracker_idle_deduction * plat.monitoring)
+        n = local.size
+        week = {k: np.zeros(n, F32) for k in ("task_hours", "pay", "paid_hours", "tasks", "accepted")}
+        for mode in modes.values():
+            if not mode.jobs:
+                continue
+            f = np.empty((5 if mode.llm is not None else 3, n), F32)  # per-task factors
+            accept = np.subtract(1.0, mode.reject, out=f[0])
+            np.multiply(accept, accuracy, out=f[1])  # quality of a genuine human label
+            if hourly:  # pay per USD of hourly offer x median-speed hour
+                np.divide(local * tracked, mode.speed, out=f[2])
+            elif plat.paid_rejections:  # pay per USD of piece rate
+                f[2] = local
+            else:
+                np.multiply(local, accept, out=f[2])
+            if mode.llm is not None:
+                f[1] *= 1.0 - mode.llm
+                np.multiply(accept, mode.llm, out=f[3])  # undetected LLM labels
+                np.multiply(mode.llm, F32(detect), out=f[4])  # detected ones
+            per_job = (mode.tasks @ f.T).astype(float)
+            done = mode.tasks.sum(axis=1).astype(float)
+            minutes = np.array([j.minutes_per_task for j in mode.jobs])
+            price = np.array(
+                [j.offer_usd_per_hour * j.minutes_per_task / 60.0 if hourly else j.rate_usd_per_task
+                 for j in mode.jobs]
+            )
+            tasks, hours, priced = np.stack([np.ones_like(price), minutes / 60.0, price]).astype(F32) @ mode.tasks
+            hours /= mode.speed
+            week["task_hours"] += hours
+            week["tasks"] += tasks
+            week["accepted"] += tasks * accept
+            week["pay"] += priced * f[2]
+            week["paid_hours"] += hours * (tracked if hourly else 1.0 if plat.paid_rejections else accept)
+            for j, job in enumerate(mode.jobs):
+                accepted, genuine, pay = per_job[j, :3]
+                pay *= price[j]
+                fake, detected = per_job[j, 3:] if mode.llm is not None else (0.0, 0.0)
+                quality = genuine + fake * b.llm_label_quality
+                self.stream_accepted[job.stream] += accepted
+                self.stream_done[job.stream] += done[j]
+                self.stream_cost[job.stream] += pay * (1.0 + plat.fee_share)
+                self.stream_quality[job.stream] += quality
+                self.lab_platform_pay[job.lab, plat.index] += pay
+                self.lab_platform_quality[job.lab, plat.index] += quality
+                self.fake_labels += fake
+                self.llm_detected += detected
+                self.genuine_quality += genuine
+        return week
 
     def pay(self) -> None:
         """Money flows: tasker pay, platform fees, AI spend and lab spend per lab."""
@@ -392,14 +447,6 @@ class LabourMarketModel(mesa.Model):
         pool.approval[active] += weight * (rate - pool.approval[active])
         pool.approved_tasks[active] += self.week_accepted[active]
         pool.tenure[active] += 1
-        if self.week >= self.params.burn_in_weeks:
-            plats = pool.platform[active]
-            for p in range(len(self.platforms)):
-                sel = plats == p
-                who = active[sel]
-                pool.window_pay[p, who] += self.week_pay[who]
-                pool.window_paid_hours[p, who] += self.week_paid_hours[who]
-                pool.window_unpaid_hours[p, who] += self.week_unpaid_hours[who]
         # going rate per platform and country: mean effective pay of those who worked
         n_c = len(self.iso3)
         key = pool.platform[active].astype(np.int64) * n_c + pool.country[active]

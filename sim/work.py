@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+F32 = np.float32
+
+
+@dataclass
+class WorkMode:
+    """How a platform's taskers do one kind of task: with or without an LLM where usable."""
+
+    speed: np.ndarray  # per tasker, median-speed hours per hour
+    reject: np.ndarray  # per tasker, share of tasks rejected
+    llm: np.ndarray | None = None  # per tasker, uses an LLM (None: LLMs not usable)
+    jobs: list = field(default_factory=list)  # the jobs done this way, in the order worked
+    tasks: np.ndarray | None = None  # [job, tasker] tasks done
 
 
 def allocate(volume: float, capacity: np.ndarray, weight: np.ndarray, rounds: int = 4) -> np.ndarray:
@@ -13,30 +26,68 @@ def allocate(volume: float, capacity: np.ndarray, weight: np.ndarray, rounds: in
     if volume <= 0 or capacity.size == 0:
         return given
     free = capacity.copy()
+    w = np.where(free > 0, weight, F32(0.0))
     left = volume
     for _ in range(rounds):
-        w = np.where(free > 0, weight, 0.0)
-        total = w.sum()
+        total = float(w.sum())
         if total <= 0 or left <= volume * 1e-9:
             break
-        add = np.minimum(free, w * (left / total))
+        add = w * F32(left / total)
+        if not (add > free).any():  # nobody capped: the whole remainder is placed
+            given += add
+            break
+        np.minimum(add, free, out=add)
         given += add
         free -= add
-        left = volume - given.sum()
+        left = volume - float(given.sum())
+        w = np.where(free > 0, w, F32(0.0))
     return given
 
 
-@dataclass
-class WeekOnPlatform:
-    """What the platform's active taskers did this week (arrays over its members)."""
+def work_job(
+    volume: float,
+    tasks_per_hour: float,
+    hours_left: np.ndarray,
+    speed: np.ndarray,
+    weight_per_hour: np.ndarray,
+    max_weight_per_hour: float,
+    out: np.ndarray,
+) -> None:
+    """Share one job's `volume` tasks among taskers; write tasks into `out`, use up hours.
 
-    pay: np.ndarray
-    paid_hours: np.ndarray
-    unpaid_hours: np.ndarray
-    task_hours: np.ndarray
-    offered_hours: np.ndarray
-    accepted: np.ndarray
-    rejected: np.ndarray
-    llm_detected: np.ndarray
-    fake: np.ndarray
-    topup: np.ndarray
+    A tasker's capacity is `hours_left x speed x tasks_per_hour` tasks and their share of
+    the job is in proportion to capacity x `weight_per_hour` (reputation, floor screening:
+    at most `max_weight_per_hour`), capped by capacity with the excess redistributed
+    (`allocate`). `hours_left` is reduced in place by the hours the tasks take.
+    """
+    weight = np.multiply(hours_left, speed, out=out)
+    weight *= weight_per_hour
+    total = float(weight.sum())
+    if volume <= 0 or total <= 0:
+        out.fill(0.0)
+        return
+    used = volume / (total * tasks_per_hour)  # share of capacity used per unit of weight
+    if max_weight_per_hour * used <= 1.0 - 1e-6:  # excess supply: nobody is capped
+        out *= F32(volume / total)
+        hours_left *= 1.0 - weight_per_hour * F32(used)
+        return
+    capacity = hours_left * speed * F32(tasks_per_hour)
+    out[:] = allocate(volume, capacity, weight * F32(tasks_per_hour))
+    hours_left -= out / (speed * F32(tasks_per_hour))
+    np.maximum(hours_left, 0.0, out=hours_left)
+
+
+def power(x: np.ndarray, exponent: float) -> np.ndarray:
+    """`x ** exponent`; a whole exponent up to 64 by repeated squaring (pow is ~20x slower)."""
+    n = int(exponent)
+    if n != exponent or not 0 <= n <= 64:
+        return x ** F32(exponent)
+    result = np.ones_like(x)
+    base = x.copy()
+    while n:
+        if n & 1:
+            result *= base
+        n >>= 1
+        if n:
+            base *= base
+    return result
