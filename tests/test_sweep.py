@@ -188,10 +188,11 @@ def test_store_reads_with_duckdb_and_pandas(tmp_path: Path) -> None:
     sweep.run_sweep(write_sweep(tmp_path), store, workers=1)
     direct = pd.read_parquet(store / "runs")
     assert len(direct) == 4 and "labels_human" in direct
-    n, mean = duckdb.sql(
+    query = (
         f"select count(*), avg(labels_human) from read_parquet('{store}/runs/*.parquet') "
         'where "policy.pay_floor.usd_per_hour" = 3'
-    ).fetchone()
+    )
+    [(n, mean)] = duckdb.connect().execute(query).fetchall()
     loaded = sweep.load(store)
     assert n == 2
     assert math.isclose(mean, loaded[loaded["policy.pay_floor.usd_per_hour"] == 3].labels_human.mean())
