@@ -195,7 +195,8 @@ def test_store_reads_with_duckdb_and_pandas(tmp_path: Path) -> None:
     [(n, mean)] = duckdb.connect().execute(query).fetchall()
     loaded = sweep.load(store)
     assert n == 2
-    assert math.isclose(mean, loaded[loaded["policy.pay_floor.usd_per_hour"] == 3].labels_human.mean())
+    floor3 = loaded[loaded["policy.pay_floor.usd_per_hour"] == 3]
+    assert math.isclose(mean, floor3.labels_human.mean())
 
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch) -> None:

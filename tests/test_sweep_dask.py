@@ -5,6 +5,7 @@ end with every run exactly once and results identical to an in-process sweep.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -61,10 +62,8 @@ def wait_for_files(store: Path, n: int, proc: subprocess.Popen, timeout: float =
 
 def stop(proc: subprocess.Popen) -> None:
     """SIGKILL a process we started and everything in its session."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=30)
 
 
