@@ -1,0 +1,128 @@
+"""Sweep throughput: runs per minute at 1 (in-process) and 2 local Dask workers, parallel
+efficiency, and the scheduling overhead per run.
+
+    .venv/bin/python -m benchmarks.sweep_throughput [--runs 8] [--weeks 104] [--taskers 20000]
+
+Throughput is measured on warm workers (cluster start-up is reported separately). The
+overhead per run is measured on near-empty runs (10 taskers, 2 weeks): the wall time a run
+costs beyond its own computation, per worker slot, in-process and on the 2-worker cluster.
+Run it on a quiet machine: other processes on the cores lower the parallel numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from sim import sweep
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+
+
+def spec_file(folder: Path, name: str, overrides: dict, runs: int) -> Path:
+    spec = {
+        "name": name,
+        "base": str(BASELINE),
+        "overrides": overrides,
+        "seed": 1,
+        "replicates": runs,
+        "design": {"kind": "grid", "parameters": {"policy.pay_floor.usd_per_hour": [0]}},
+        "outcomes": ["median_effective_hourly_pay_usd", "labels_human"],
+    }
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def timed(plan: sweep.Plan, store: Path, **kwargs) -> float:
+    t = time.perf_counter()
+    report = sweep.run_sweep(plan, store, **kwargs)
+    assert report.failed == 0, report.errors
+    return time.perf_counter() - t
+
+
+def compute_only(plan: sweep.Plan) -> float:
+    t = time.perf_counter()
+    for r in plan.runs:
+        sweep.execute(r.scenario, r.seed, plan.spec.outcomes, plan.spec.weekly)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=8, help="runs per throughput measurement")
+    ap.add_argument("--weeks", type=int, default=104)
+    ap.add_argument("--taskers", type=int, default=20_000)
+    ap.add_argument("--tiny-runs", type=int, default=200, help="runs for the overhead measurement")
+    args = ap.parse_args()
+    from distributed import Client, LocalCluster
+
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        full = sweep.plan(
+            spec_file(
+                tmp, "full", {"weeks": args.weeks, "population.taskers": args.taskers}, args.runs
+            )
+        )
+        tiny = sweep.plan(
+            spec_file(
+                tmp,
+                "tiny",
+                {"weeks": 2, "burn_in_weeks": 0, "population.taskers": 10},
+                args.tiny_runs,
+            )
+        )
+        compute_only(tiny)  # warm imports and caches of this process
+
+        t1 = timed(full, tmp / "s1", workers=1)
+        t0 = time.perf_counter()
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        warm = tiny.runs[0]  # each worker imports the model and fills its caches
+        client.run(sweep.execute, warm.scenario, warm.seed, tiny.spec.outcomes, [])
+        startup = time.perf_counter() - t0
+        try:
+            t2 = timed(full, tmp / "s2", client=client)
+            tiny_compute = compute_only(tiny)
+            tiny_inproc = timed(tiny, tmp / "t1", workers=1)
+            tiny_dask = timed(tiny, tmp / "t2", client=client)
+        finally:
+            client.close()
+            cluster.close()
+
+    n, m = args.runs, args.tiny_runs
+    thr1, thr2 = n / t1 * 60, n / t2 * 60
+    per_run = t1 / n
+    print(f"model: {args.taskers} taskers, {args.weeks} weeks, {per_run:.2f} s per run in-process")
+    print(f"1 worker (in-process): {thr1:.1f} runs/min ({n} runs in {t1:.1f} s)")
+    print(
+        f"2 workers (local cluster): {thr2:.1f} runs/min ({n} runs in {t2:.1f} s; "
+        f"cluster start-up {startup:.1f} s, not counted)"
+    )
+    print(f"parallel efficiency at 2 workers: {thr2 / (2 * thr1):.2f}")
+    print(
+        f"overhead per run, in-process (store write): "
+        f"{(tiny_inproc - tiny_compute) / m * 1000:.1f} ms"
+    )
+    print(
+        f"overhead per run, 2-worker cluster (per worker slot): "
+        f"{(2 * tiny_dask - tiny_compute) / m * 1000:.1f} ms "
+        f"(tiny run computes in {tiny_compute / m * 1000:.1f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
