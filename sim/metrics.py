@@ -69,7 +69,7 @@ def gini(x: np.ndarray) -> float:
     """Gini coefficient of non-negative values."""
     if x.size == 0 or x.sum() <= 0:
         return 0.0
-    s = np.sort(x.astype(np.float64))
+    s = np.sort(x).astype(np.float64)
     n = s.size
     return float((2.0 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
 
@@ -79,21 +79,23 @@ def pay_distribution(
 ) -> dict[str, float]:
     """Effective hourly pay (all working time) and paid-time pay of taskers who did paid work."""
     worked = paid_hours > 0
-    if not worked.any():
+    n = np.count_nonzero(worked)
+    if n == 0:
         return {k: 0.0 for k in WINDOW}
-    pay, paid, unpaid, mw = pay[worked], paid_hours[worked], unpaid_hours[worked], min_wage[worked]
-    effective = pay / (paid + unpaid)
-    paid_rate = pay / paid
-    sample = _sample(effective)
+    # dense over everyone, masked in the sums: cheaper than selecting those who worked
+    tiny = np.finfo(paid_hours.dtype).tiny
+    effective = pay / np.maximum(paid_hours + unpaid_hours, tiny)
+    paid_rate = pay / np.maximum(paid_hours, tiny)
+    sample = effective[_sample(np.flatnonzero(worked))]
     p10, p50, p90 = np.percentile(sample, [10, 50, 90])
     return {
         "median_effective_hourly_pay_usd": float(p50),
-        "mean_effective_hourly_pay_usd": float(effective.mean()),
+        "mean_effective_hourly_pay_usd": float((effective * worked).sum() / n),
         "p10_effective_hourly_pay_usd": float(p10),
         "p90_effective_hourly_pay_usd": float(p90),
-        "mean_paid_hourly_pay_usd": float(paid_rate.mean()),
-        "share_over_7_25_usd_per_hour": float((effective > US_FEDERAL_MINIMUM_USD).mean()),
-        "share_under_local_minimum_wage": float((effective < mw).mean()),
+        "mean_paid_hourly_pay_usd": float((paid_rate * worked).sum() / n),
+        "share_over_7_25_usd_per_hour": np.count_nonzero((effective > US_FEDERAL_MINIMUM_USD) & worked) / n,
+        "share_under_local_minimum_wage": np.count_nonzero((effective < min_wage) & worked) / n,
     }
 
 

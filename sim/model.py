@@ -149,18 +149,31 @@ class LabourMarketModel(mesa.Model):
         pool = self.pool
         c = pool.country[who]
         stress = 1.0 + b.monitoring_stress * self.monitoring
-        n_p = len(self.platforms)
-        util = np.full((who.size, n_p), -np.inf)
+        n_p, n_c = len(self.platforms), len(self.iso3)
+        # choice probabilities depend only on the country and the skill thresholds passed:
+        # computed per (country, skill class), then looked up per tasker
+        thresholds = np.array([p.spec.skill_threshold for p in self.platforms], dtype=F32)
+        levels = np.unique(thresholds)
+        skill_class = np.searchsorted(levels, pool.skill[who], side="right")
+        n_k = levels.size + 1
+        country, passed = np.divmod(np.arange(n_c * n_k), n_k)
+        util = np.full((n_c * n_k, n_p), -np.inf)
         for p, plat in enumerate(self.platforms):
-            ok = plat.serves[c] & (pool.skill[who] >= plat.spec.skill_threshold)
-            rate = np.maximum(self.going_rate[p, c] / stress[p], 1e-9)
+            ok = plat.serves[country] & (passed > np.searchsorted(levels, thresholds[p]))
+            rate = np.maximum(self.going_rate[p, country] / stress[p], 1e-9)
             util[:, p] = np.where(ok, b.platform_choice_sensitivity * np.log(rate), -np.inf)
         best = util.max(axis=1)
         reachable = np.isfinite(best)
         prob = np.exp(util - np.where(reachable, best, 0.0)[:, None])
         prob /= np.where(reachable, prob.sum(axis=1), 1.0)[:, None]
+        cumulative = prob.cumsum(axis=1).T.copy()
+        group = c.astype(np.intp) * n_k + skill_class
         draw = self.rng.random(who.size)
-        choice = (prob.cumsum(axis=1) < draw[:, None]).sum(axis=1).clip(0, n_p - 1)
+        choice = np.zeros(who.size, np.intp)
+        for p in range(n_p):
+            choice += cumulative[p][group] < draw
+        np.minimum(choice, n_p - 1, out=choice)
+        reachable = reachable[group]
         rate = self.going_rate[choice, c]
         joins = reachable & (rate >= pool.reservation_wage[who] * stress[choice])
         joining = who[joins]
@@ -366,40 +379,48 @@ class LabourMarketModel(mesa.Model):
         for mode in modes.values():
             if not mode.jobs:
                 continue
-            f = np.empty((5 if mode.llm is not None else 3, n), F32)  # per-task factors
-            accept = np.subtract(1.0, mode.reject, out=f[0])
-            np.multiply(accept, accuracy, out=f[1])  # quality of a genuine human label
-            if hourly:  # pay per USD of hourly offer x median-speed hour
-                np.divide(local * tracked, mode.speed, out=f[2])
+            f = np.empty((6 if mode.llm is not None else 4, n), F32)  # factors per task done
+            f[0] = 1.0
+            accept = np.subtract(1.0, mode.reject, out=f[1])
+            np.multiply(accept, accuracy, out=f[2])  # quality of a genuine human label
+            if hourly:  # pay per USD of (hourly offer x median-speed hours)
+                np.divide(local * tracked, mode.speed, out=f[3])
             elif plat.paid_rejections:  # pay per USD of piece rate
-                f[2] = local
+                f[3] = local
             else:
-                np.multiply(local, accept, out=f[2])
+                np.multiply(local, accept, out=f[3])
             if mode.llm is not None:
-                f[1] *= 1.0 - mode.llm
-                np.multiply(accept, mode.llm, out=f[3])  # undetected LLM labels
-                np.multiply(mode.llm, F32(detect), out=f[4])  # detected ones
-            per_job = (mode.tasks @ f.T).astype(float)
-            done = mode.tasks.sum(axis=1).astype(float)
+                f[2] *= 1.0 - mode.llm
+                np.multiply(accept, mode.llm, out=f[4])  # undetected LLM labels
+                np.multiply(mode.llm, F32(detect), out=f[5])  # detected ones
+            # [job, factor]; in this form the product does not depend on BLAS threads
+            per_job = (f @ mode.tasks.T).T.astype(float)
             minutes = np.array([j.minutes_per_task for j in mode.jobs])
             price = np.array(
                 [j.offer_usd_per_hour * j.minutes_per_task / 60.0 if hourly else j.rate_usd_per_task
                  for j in mode.jobs]
             )
-            tasks, hours, priced = np.stack([np.ones_like(price), minutes / 60.0, price]).astype(F32) @ mode.tasks
+            coef = np.stack([np.ones_like(price), minutes / 60.0, price]).astype(F32)
+            tasks, hours, priced = coef @ mode.tasks
             hours /= mode.speed
             week["task_hours"] += hours
             week["tasks"] += tasks
-            week["accepted"] += tasks * accept
-            week["pay"] += priced * f[2]
-            week["paid_hours"] += hours * (tracked if hourly else 1.0 if plat.paid_rejections else accept)
+            tasks *= accept
+            week["accepted"] += tasks
+            priced *= f[3]
+            week["pay"] += priced
+            if hourly:
+                hours *= tracked
+            elif not plat.paid_rejections:
+                hours *= accept
+            week["paid_hours"] += hours
             for j, job in enumerate(mode.jobs):
-                accepted, genuine, pay = per_job[j, :3]
+                done, accepted, genuine, pay = per_job[j, :4]
                 pay *= price[j]
-                fake, detected = per_job[j, 3:] if mode.llm is not None else (0.0, 0.0)
+                fake, detected = per_job[j, 4:] if mode.llm is not None else (0.0, 0.0)
                 quality = genuine + fake * b.llm_label_quality
                 self.stream_accepted[job.stream] += accepted
-                self.stream_done[job.stream] += done[j]
+                self.stream_done[job.stream] += done
                 self.stream_cost[job.stream] += pay * (1.0 + plat.fee_share)
                 self.stream_quality[job.stream] += quality
                 self.lab_platform_pay[job.lab, plat.index] += pay
@@ -434,40 +455,41 @@ class LabourMarketModel(mesa.Model):
     def learn(self) -> None:
         """Taskers update expected pay, approval and qualification; exits; labs read results."""
         b, pool = self.params.behaviour, self.pool
-        active = np.flatnonzero(pool.platform != NO_PLATFORM)
-        hours = self.week_paid_hours[active] + self.week_unpaid_hours[active]
-        effective = np.where(hours > 0, self.week_pay[active] / np.maximum(hours, 1e-9), 0.0)
+        # dense over the pool: this week's flows are zero for inactive taskers
+        hours = self.week_paid_hours + self.week_unpaid_hours
         worked = hours > 0
+        effective = self.week_pay / np.maximum(hours, 1e-9)
         w = F32(b.expected_pay_weight)
-        e = pool.expected_pay[active]
-        pool.expected_pay[active] = np.where(worked, (1 - w) * e + w * effective, e)
-        tasks = self.week_accepted[active] + self.week_rejected[active]
-        rate = np.where(tasks > 0, self.week_accepted[active] / np.maximum(tasks, 1e-9), 1.0)
-        weight = np.minimum(tasks / 50.0, 1.0).astype(F32) * F32(0.2)
-        pool.approval[active] += weight * (rate - pool.approval[active])
-        pool.approved_tasks[active] += self.week_accepted[active]
-        pool.tenure[active] += 1
+        e = pool.expected_pay
+        pool.expected_pay = np.where(worked, (1 - w) * e + w * effective, e)
+        tasks = self.week_accepted + self.week_rejected
+        rate = self.week_accepted / np.maximum(tasks, 1e-9)
+        weight = np.minimum(tasks / 50.0, 1.0).astype(F32) * F32(0.2)  # 0 without tasks
+        pool.approval += weight * (rate - pool.approval)
+        pool.approved_tasks += self.week_accepted
+        on = pool.platform != NO_PLATFORM
+        pool.tenure += on
         # going rate per platform and country: mean effective pay of those who worked
         n_c = len(self.iso3)
-        key = pool.platform[active].astype(np.int64) * n_c + pool.country[active]
+        key = pool.platform[worked].astype(np.int64) * n_c + pool.country[worked]
         size = len(self.platforms) * n_c
-        total = np.bincount(key[worked], weights=effective[worked], minlength=size)
-        count = np.bincount(key[worked], minlength=size)
+        total = np.bincount(key, weights=effective[worked], minlength=size)
+        count = np.bincount(key, minlength=size)
         seen = (count > 0).reshape(-1, n_c)
         mean = (total / np.maximum(count, 1)).reshape(-1, n_c)
         self.going_rate = np.where(seen, (1 - w) * self.going_rate + w * mean, self.going_rate)
         # exits
+        active = np.flatnonzero(on)
         plats = pool.platform[active]
-        stress = 1.0 + b.monitoring_stress * self.monitoring
+        stress = (1.0 + b.monitoring_stress * self.monitoring).astype(F32)
         threshold = pool.reservation_wage[active] * stress[plats]
         shortfall = np.clip(1.0 - pool.expected_pay[active] / np.maximum(threshold, 1e-9), 0.0, 1.0)
-        offer_cut = self._offer_cut_by_platform()
-        hazard = (
+        by_platform = (
             b.exit_hazard_base_per_week
-            + b.exit_hazard_underpaid_per_week * shortfall
-            + b.exit_hazard_pay_cut * offer_cut[plats]
-            + b.exit_hazard_monitoring_per_week * self.monitoring[plats]
-        )
+            + b.exit_hazard_pay_cut * self._offer_cut_by_platform()
+            + b.exit_hazard_monitoring_per_week * self.monitoring
+        ).astype(F32)
+        hazard = by_platform[plats] + F32(b.exit_hazard_underpaid_per_week) * shortfall
         leaving = active[self.rng.random(active.size, dtype=F32) < hazard]
         self.exits = leaving.size
         self.active_before_exits = active.size

@@ -55,13 +55,12 @@ class RunResult:
 
 
 def _frame(records: list[dict[str, np.ndarray]], column: str, names: list[str]) -> pd.DataFrame:
-    parts = []
-    for week, rec in enumerate(records):
-        part = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in rec.items()})
-        part.insert(0, column, names)
-        part.insert(0, "week", week)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+    """One row per week and group from the weekly per-group records."""
+    weeks = len(records)
+    columns = {"week": np.repeat(np.arange(weeks), len(names)), column: names * weeks}
+    for k in records[0] if records else []:
+        columns[k] = np.concatenate([np.asarray(r[k], dtype=float) for r in records])
+    return pd.DataFrame(columns)
 
 
 def manifest(scenario: Scenario, seed: int) -> dict[str, Any]:

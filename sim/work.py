@@ -69,7 +69,9 @@ def work_job(
     used = volume / (total * tasks_per_hour)  # share of capacity used per unit of weight
     if max_weight_per_hour * used <= 1.0 - 1e-6:  # excess supply: nobody is capped
         out *= F32(volume / total)
-        hours_left *= 1.0 - weight_per_hour * F32(used)
+        keep = np.multiply(weight_per_hour, F32(-used))
+        keep += 1.0
+        hours_left *= keep
         return
     capacity = hours_left * speed * F32(tasks_per_hour)
     out[:] = allocate(volume, capacity, weight * F32(tasks_per_hour))
