@@ -215,4 +215,4 @@ class Platform(mesa.Agent):
 
     def localise(self, country: np.ndarray) -> np.ndarray:
         """Pay multiplier per tasker: price level ** pay_localisation."""
-        return self.model.price_level[country] ** self.spec.pay_localisation
+        return (self.model.price_level ** self.spec.pay_localisation)[country]

@@ -105,7 +105,7 @@ def platform_flows(
     accepted: np.ndarray, skill: np.ndarray, want_more_threshold: float,
 ) -> np.ndarray:
     """One platform's weekly flows per country, [FLOWS, country], from its active taskers."""
-    key = country.astype(np.intp)
+    key = country
     looking = offered_hours > 0
     wants = (task_hours < want_more_threshold * offered_hours) & looking
     values = [paid_hours > 0, paid_hours, unpaid_hours, pay, looking, wants, accepted,

@@ -13,9 +13,10 @@ from sim.countries import load_countries
 from sim.population import draw_population
 from sim.scenario import Scenario
 from sim.taskers import NO_PLATFORM
-from sim.work import WorkMode, power, work_job
+from sim.work import WorkMode, power, reuse_freed_memory, work_job
 
 F32 = np.float32
+LARGE_POPULATION = 100_000  # taskers from which the model tunes the allocator (work.py)
 
 
 class LabourMarketModel(mesa.Model):
@@ -46,6 +47,8 @@ class LabourMarketModel(mesa.Model):
         self.n_streams = offset
         self.labs = [Lab(self, spec, i) for i, spec in enumerate(s.labs)]
 
+        if s.population.taskers >= LARGE_POPULATION:
+            reuse_freed_memory()
         self.pool = draw_population(
             s, self.worker_share, self.min_wage, len(self.platforms), self.rng
         )
@@ -54,8 +57,6 @@ class LabourMarketModel(mesa.Model):
         self.week_pay = np.zeros(n, F32)
         self.week_paid_hours = np.zeros(n, F32)
         self.week_unpaid_hours = np.zeros(n, F32)
-        self.week_task_hours = np.zeros(n, F32)
-        self.week_offered_hours = np.zeros(n, F32)
         self.week_accepted = np.zeros(n, F32)
         self.week_rejected = np.zeros(n, F32)
         self.going_rate = self._initial_going_rate()
@@ -238,8 +239,8 @@ class LabourMarketModel(mesa.Model):
     def match_and_work(self, jobs: list[Job]) -> None:
         """Each platform allocates its jobs to its active taskers; they work."""
         for arr in (
-            self.week_pay, self.week_paid_hours, self.week_unpaid_hours, self.week_task_hours,
-            self.week_offered_hours, self.week_accepted, self.week_rejected,
+            self.week_pay, self.week_paid_hours, self.week_unpaid_hours, self.week_accepted,
+            self.week_rejected,
         ):
             arr.fill(0.0)
         self.week_platform = self.pool.platform.copy()
@@ -253,6 +254,8 @@ class LabourMarketModel(mesa.Model):
         self.topup_by_platform = np.zeros(n_p)
         self.fake_labels = 0.0
         self.flows = np.zeros((n_p, len(metrics.FLOWS), len(self.iso3)))
+        self.effective_pay_sum = np.zeros((n_p, len(self.iso3)))
+        self.workers = np.zeros((n_p, len(self.iso3)))
         self.llm_detected = 0.0
         self.genuine_quality = 0.0
         floor = self.pay_floor()
@@ -312,7 +315,11 @@ class LabourMarketModel(mesa.Model):
             q, thr = task.qualification_approved_tasks, max(task.skill_threshold, plat.spec.skill_threshold)
             key = (job.allowed.tobytes(), q, thr)
             if key not in eligible:
-                ok = job.allowed[c] & (pool.approved_tasks[idx] >= q) & (pool.skill[idx] >= thr)
+                ok = job.allowed[c] if not job.allowed.all() else np.ones(idx.size, bool)
+                if q > 0:
+                    ok &= pool.approved_tasks[idx] >= q
+                if thr > 0:
+                    ok &= pool.skill[idx] >= thr
                 eligible[key] = None if ok.all() else np.flatnonzero(ok)
             sub = eligible[key]
             tasks_per_hour = 60.0 / job.minutes_per_task
@@ -351,19 +358,22 @@ class LabourMarketModel(mesa.Model):
         self.week_pay[idx] = pay
         self.week_paid_hours[idx] = paid_hours
         self.week_unpaid_hours[idx] = unpaid
-        self.week_task_hours[idx] = task_hours
-        self.week_offered_hours[idx] = available
         self.week_accepted[idx] = week["accepted"]
         self.week_rejected[idx] = week["tasks"] - week["accepted"]
+        key, n_c = c.astype(np.intp), len(self.iso3)
         self.flows[plat.index] = metrics.platform_flows(
-            c, len(self.iso3), pay, paid_hours, unpaid, task_hours, available, week["accepted"],
+            key, n_c, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
             pool.skill[idx], b.want_more_work_threshold,
         )
+        # for the going rate: effective pay of those who worked, summed per country
+        hours = paid_hours + unpaid
+        effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
+        self.effective_pay_sum[plat.index] = np.bincount(key, weights=effective.astype(float), minlength=n_c)
+        self.workers[plat.index] = np.bincount(key, weights=(hours > 0).astype(float), minlength=n_c)
         if self.week >= s.burn_in_weeks:
-            window = plat.index
-            pool.window_pay[window, idx] += pay
-            pool.window_paid_hours[window, idx] += paid_hours
-            pool.window_unpaid_hours[window, idx] += unpaid
+            pool.window_pay[plat.index][idx] += pay
+            pool.window_paid_hours[plat.index][idx] += paid_hours
+            pool.window_unpaid_hours[plat.index][idx] += unpaid
 
     def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,
                 accuracy: np.ndarray, detect: float) -> dict[str, np.ndarray]:
@@ -457,11 +467,11 @@ class LabourMarketModel(mesa.Model):
         b, pool = self.params.behaviour, self.pool
         # dense over the pool: this week's flows are zero for inactive taskers
         hours = self.week_paid_hours + self.week_unpaid_hours
-        worked = hours > 0
         effective = self.week_pay / np.maximum(hours, 1e-9)
         w = F32(b.expected_pay_weight)
-        e = pool.expected_pay
-        pool.expected_pay = np.where(worked, (1 - w) * e + w * effective, e)
+        effective -= pool.expected_pay
+        effective *= w * (hours > 0)  # expected pay moves only for those who worked
+        pool.expected_pay += effective
         tasks = self.week_accepted + self.week_rejected
         rate = self.week_accepted / np.maximum(tasks, 1e-9)
         weight = np.minimum(tasks / 50.0, 1.0).astype(F32) * F32(0.2)  # 0 without tasks
@@ -470,13 +480,8 @@ class LabourMarketModel(mesa.Model):
         on = pool.platform != NO_PLATFORM
         pool.tenure += on
         # going rate per platform and country: mean effective pay of those who worked
-        n_c = len(self.iso3)
-        key = pool.platform[worked].astype(np.int64) * n_c + pool.country[worked]
-        size = len(self.platforms) * n_c
-        total = np.bincount(key, weights=effective[worked], minlength=size)
-        count = np.bincount(key, minlength=size)
-        seen = (count > 0).reshape(-1, n_c)
-        mean = (total / np.maximum(count, 1)).reshape(-1, n_c)
+        seen = self.workers > 0
+        mean = self.effective_pay_sum / np.maximum(self.workers, 1)
         self.going_rate = np.where(seen, (1 - w) * self.going_rate + w * mean, self.going_rate)
         # exits
         active = np.flatnonzero(on)
