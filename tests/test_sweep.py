@@ -175,7 +175,7 @@ def test_sweep_store_load_and_resume(tmp_path: Path) -> None:
     assert (again.done, again.skipped) == (1, 3)
     assert sorted(p.name for p in (store / "runs").iterdir()) == sorted(
         f"{h}.parquet" for h in df.run_hash)
-    pd.testing.assert_frame_equal(sweep.load(store), df)
+    pd.testing.assert_frame_equal(sweep.load(store), df, check_exact=True)
 
     changed = write_sweep(tmp_path, name="changed.yaml", seed=12)
     with pytest.raises(ScenarioError, match="holds a different sweep"):

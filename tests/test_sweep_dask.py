@@ -73,7 +73,7 @@ def assert_complete(store: Path, reference: pd.DataFrame) -> None:
     assert names == sorted(f"{r['hash']}.parquet" for r in manifest["runs"])  # once, no tmp
     got = sweep.load(store)
     assert got["error"].isna().all()
-    pd.testing.assert_frame_equal(got, reference)
+    pd.testing.assert_frame_equal(got, reference, check_exact=True)
 
 
 @pytest.fixture(scope="module")
