@@ -629,6 +629,9 @@ def run_sweep(
     progress : called with a `SweepStatus` at the start and after every run
     """
     p = spec if isinstance(spec, Plan) else plan(spec)
+    if scheduler is not None and client is None:  # reach the cluster before touching the store
+        with _client(None, scheduler, None) as remote:
+            return run_sweep(p, store, remote, resume=resume, progress=progress)
     store = Path(store)
     existing = _prepare_store(store, p, resume)
     pending = [r for r in p.runs if r.hash not in existing]
@@ -654,11 +657,11 @@ def run_sweep(
             progress(status)
 
     if pending:
-        if client is None and scheduler is None and (workers or default_workers()) == 1:
+        if client is None and (workers or default_workers()) == 1:
             for r in pending:
                 record(r, execute(r.scenario, r.seed, p.spec.outcomes, p.spec.weekly))
         else:
-            with _client(client, scheduler, workers) as c:
+            with _client(client, None, workers) as c:
                 for r, result, problem in _on_dask(c, pending, p.spec):
                     record(r, result, problem)
     return SweepReport(
