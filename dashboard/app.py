@@ -35,7 +35,7 @@ from dashboard.state import (  # noqa: E402
     presets,
     read_upload,
     to_query,
-    view_from_scenario,
+    view_from_upload,
 )
 from dashboard.tables import (  # noqa: E402
     calibration_frame,
@@ -51,6 +51,8 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+st.set_option("client.toolbarMode", "viewer")
+st.html("<style>[data-testid='stAppDeployButton']{display:none}</style>")
 
 HEADLINE_CARDS = [
     "median_effective_hourly_pay_usd",
@@ -107,7 +109,7 @@ def widget_key(path: str) -> str:
 
 # ---- sidebar: the scenario editor ----------------------------------------------------------
 def field_widget(path: str, value) -> None:
-    """One widget for one schema field: label with unit, bounds, help with description and source."""
+    """A widget for a schema field: label with unit, bounds, help with description and source."""
     spec = field_spec(path)
     key = widget_key(path)
     if spec.kind == "choice":
@@ -119,17 +121,36 @@ def field_widget(path: str, value) -> None:
         big = 2**53 - 1
         lo = None if spec.minimum is None else int(max(spec.minimum, -big))
         hi = None if spec.maximum is None else int(min(spec.maximum, big))
-        st.number_input(spec.label, min_value=lo, max_value=hi, value=int(value), step=1,
-                        help=spec.help, key=key)
+        st.number_input(
+            spec.label,
+            min_value=lo,
+            max_value=hi,
+            value=int(value),
+            step=1,
+            help=spec.help,
+            key=key,
+        )
     elif spec.minimum == 0 and spec.maximum is not None and spec.maximum <= 1 and not spec.optional:
-        st.slider(spec.label, min_value=0.0, max_value=float(spec.maximum), value=float(value),
-                  step=spec.step, help=spec.help, key=key)
+        st.slider(
+            spec.label,
+            min_value=0.0,
+            max_value=float(spec.maximum),
+            value=float(value),
+            step=spec.step,
+            help=spec.help,
+            key=key,
+        )
     else:
         decimals = 2 if value is None or round(float(value), 2) == float(value) else 4
         st.number_input(
-            spec.label, min_value=spec.minimum, max_value=spec.maximum,
-            value=None if value is None else float(value), step=spec.step,
-            format=f"%.{decimals}f", help=spec.help, key=key,
+            spec.label,
+            min_value=spec.minimum,
+            max_value=spec.maximum,
+            value=None if value is None else float(value),
+            step=spec.step,
+            format=f"%.{decimals}f",
+            help=spec.help,
+            key=key,
             placeholder="none" if spec.optional else None,
         )
 
@@ -155,8 +176,11 @@ def sidebar(view: View, baseline: Scenario, reform: Scenario) -> None:
     with st.sidebar.form("scenario"):
         names = list(presets())
         preset = st.selectbox(
-            "Policy preset (scenarios/)", names, index=names.index(view.preset),
-            format_func=preset_label, key=widget_key("preset"),
+            "Policy preset (scenarios/)",
+            names,
+            index=names.index(view.preset),
+            format_func=preset_label,
+            key=widget_key("preset"),
             help="Every scenario file in scenarios/. The preset is the reform's starting point; "
             "the levers below change it.",
         )
@@ -171,8 +195,12 @@ def sidebar(view: View, baseline: Scenario, reform: Scenario) -> None:
             field_widget(path, get_path(shown_reform, path))
         st.subheader("Run settings (both runs)")
         st.number_input(
-            "Paired replicates", min_value=MIN_REPLICATES, max_value=MAX_REPLICATES,
-            value=view.replicates, step=1, key=widget_key("replicates"),
+            "Paired replicates",
+            min_value=MIN_REPLICATES,
+            max_value=MAX_REPLICATES,
+            value=view.replicates,
+            step=1,
+            key=widget_key("replicates"),
             help="Runs of baseline and reform, each pair with the same seed (common random "
             f"numbers). Default {DEFAULT_REPLICATES}.",
         )
@@ -196,13 +224,16 @@ def sidebar(view: View, baseline: Scenario, reform: Scenario) -> None:
 
     with st.sidebar.expander("Scenario file (YAML)"):
         upload = st.file_uploader(
-            "Upload a scenario YAML", type=["yaml", "yml"], key="upload",
+            "Upload a scenario YAML",
+            type=["yaml", "yml"],
+            key="upload",
             help="A full scenario, or a diff with `extends: baseline.yaml`. It becomes the reform.",
         )
         if upload is not None and upload.file_id != ss.get("upload_done"):
             ss.upload_done = upload.file_id
             try:
-                new = view_from_scenario(read_upload(upload.name, upload.getvalue()), view.replicates)
+                scenario, explicit = read_upload(upload.name, upload.getvalue())
+                new = view_from_upload(scenario, explicit, view)
                 build(new)
             except ScenarioError as e:
                 ss.messages = [("error", f"{upload.name} was not loaded: {e}")]
@@ -210,8 +241,12 @@ def sidebar(view: View, baseline: Scenario, reform: Scenario) -> None:
                 ss.messages = [("success", f"Loaded {upload.name} as the reform.")]
                 set_view(new, rerun=True)
         st.download_button(
-            "Download reform YAML", reform.to_yaml(), file_name=f"{reform.name}-reform.yaml",
-            mime="application/x-yaml", on_click="ignore", width="stretch",
+            "Download reform YAML",
+            reform.to_yaml(),
+            file_name=f"{reform.name}-reform.yaml",
+            mime="application/x-yaml",
+            on_click="ignore",
+            width="stretch",
         )
     if st.sidebar.button("Reset to baseline", width="stretch"):
         ss.messages = []
@@ -248,23 +283,40 @@ def compute(view: View, baseline: Scenario, reform: Scenario) -> Computed:
     return computed
 
 
-def card(table: pd.DataFrame, outcome_name: str, scope: str = "overall", group: str = "all",
-         label: str | None = None) -> None:
+def card(
+    table: pd.DataFrame,
+    outcome_name: str,
+    scope: str = "overall",
+    group: str = "all",
+    label: str | None = None,
+) -> None:
     found = table[(table.scope == scope) & (table.group == group) & (table.outcome == outcome_name)]
     if found.empty:
         return
     r = found.iloc[0]
     out = charts.outcome(outcome_name)
-    rel = f" ({r.relative_change:+.1%})" if pd.notna(r.relative_change) and out.kind != "pct" else ""
+    rel = (
+        f" ({r.relative_change:+.1%})" if pd.notna(r.relative_change) and out.kind != "pct" else ""
+    )
     colour = {"up": "normal", "down": "inverse"}.get(out.good, "off")
     with st.container(border=True):
-        st.metric(label or out.label, out.fmt(r.reform_mean), f"{out.fmt_delta(r.delta)}{rel}",
-                  delta_color=colour, help=f"{out.unit}. Reform mean over replicates; the change "
-                  "is the mean paired difference, reform minus baseline.")
-        zero = r.delta_ci_low <= 0 <= r.delta_ci_high and r.delta != 0
+        st.metric(
+            label or out.title,
+            out.fmt(r.reform_mean),
+            f"{out.fmt_delta(r.delta)}{rel}",
+            delta_color=colour,
+            help=f"{out.label} ({out.unit}): the reform's mean over "
+            "replicates; the change is the mean paired difference, reform minus baseline.",
+        )
+        if r.delta == 0 and r.delta_ci_low == r.delta_ci_high:
+            verdict = "no change"
+        elif r.delta_ci_low <= 0 <= r.delta_ci_high:
+            verdict = "within noise (CI spans 0)"
+        else:
+            verdict = "clear change (CI excludes 0)"
         st.caption(
-            f"95% CI {out.fmt_delta(r.delta_ci_low)} to {out.fmt_delta(r.delta_ci_high)}"
-            f"{' · includes 0' if zero else ''}  \nbaseline {out.fmt(r.baseline_mean)}"
+            f"95% CI {out.fmt_delta(r.delta_ci_low)} to {out.fmt_delta(r.delta_ci_high)}  \n"
+            f"baseline {out.fmt(r.baseline_mean)}  \n{verdict}"
         )
 
 
@@ -285,32 +337,61 @@ def headline_tab(table: pd.DataFrame, names: dict[str, str], reform: Scenario) -
         t = table[table.scope == "overall"].copy()
         t.insert(0, "label", [charts.outcome(o).label for o in t.outcome])
         st.dataframe(
-            t[["label", "outcome", "baseline_mean", "reform_mean", "delta", "delta_ci_low",
-               "delta_ci_high", "relative_change"]],
-            hide_index=True, width="stretch",
+            t[
+                [
+                    "label",
+                    "outcome",
+                    "baseline_mean",
+                    "reform_mean",
+                    "delta",
+                    "delta_ci_low",
+                    "delta_ci_high",
+                    "relative_change",
+                ]
+            ],
+            hide_index=True,
+            width="stretch",
         )
 
 
 def country_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
-    currency = st.radio("Currency", ["USD", "PPP (international $)"], horizontal=True,
-                        key="currency", help="PPP divides by each country's price level "
-                        "(World Bank private-consumption PPP / market exchange rate).")
+    currency = st.radio(
+        "Currency",
+        ["USD", "PPP (international $)"],
+        horizontal=True,
+        key="currency",
+        help="PPP divides by each country's price level "
+        "(World Bank private-consumption PPP / market exchange rate).",
+    )
     ppp = currency != "USD"
     st.plotly_chart(
-        charts.country_figure(table, "mean_effective_hourly_pay_usd", names, ppp=ppp,
-                              mark_wages=True,
-                              title=f"Effective hourly pay ({'int$' if ppp else 'USD'}/h), "
-                              "unpaid time counted, with each country's minimum wage and floor"),
+        charts.country_figure(
+            table,
+            "mean_effective_hourly_pay_usd",
+            names,
+            ppp=ppp,
+            mark_wages=True,
+            title=f"Effective hourly pay ({'int$' if ppp else 'USD'}/h), "
+            "unpaid time counted, with each country's minimum wage and floor",
+        ),
         width="stretch",
     )
     st.plotly_chart(
-        charts.country_figure(table, "tasker_pay_ppp_usd" if ppp else "tasker_pay_usd", names,
-                              title="Income: weekly pay to taskers in each country"),
+        charts.country_figure(
+            table,
+            "tasker_pay_ppp_usd" if ppp else "tasker_pay_usd",
+            names,
+            title="Income: weekly pay to taskers in each country",
+        ),
         width="stretch",
     )
     st.plotly_chart(
-        charts.country_figure(table, "share_under_local_minimum_wage", names,
-                              title="Share of taskers earning under the local minimum wage"),
+        charts.country_figure(
+            table,
+            "share_under_local_minimum_wage",
+            names,
+            title="Share of taskers earning under the local minimum wage",
+        ),
         width="stretch",
     )
 
@@ -320,21 +401,59 @@ def time_tab(comp, reform: Scenario) -> None:
     opts = dict(burn_in_weeks=reform.burn_in_weeks, start_week=reform.policy.start_week)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.weekly_figure(
-            b, r, [("labels_human", "human"), ("labels_ai", "AI"), ("fake_human_labels", "fake-human")],
-            "Labels per week", unit="labels", **opts), width="stretch")
-        st.plotly_chart(charts.weekly_figure(
-            b, r, [("active_taskers", "active taskers")], "Active taskers", unit="taskers", **opts),
-            width="stretch")
+        st.plotly_chart(
+            charts.weekly_figure(
+                b,
+                r,
+                [
+                    ("labels_human", "human"),
+                    ("labels_ai", "AI"),
+                    ("fake_human_labels", "fake-human"),
+                ],
+                "Labels per week",
+                unit="labels",
+                **opts,
+            ),
+            width="stretch",
+        )
+        st.plotly_chart(
+            charts.weekly_figure(
+                b,
+                r,
+                [("active_taskers", "active taskers")],
+                "Active taskers",
+                unit="taskers",
+                **opts,
+            ),
+            width="stretch",
+        )
     with right:
-        st.plotly_chart(charts.weekly_figure(
-            b, r, [("median_effective_hourly_pay_usd", "median effective pay")],
-            "Median effective hourly pay (USD/h)", unit="USD/h", **opts), width="stretch")
-        st.plotly_chart(charts.weekly_figure(
-            b, r, [("automation_share", "automation share")], "Automation share", pct=True, **opts),
-            width="stretch")
-    st.caption(f"Lines: mean over {len(b)} replicates; bands: range over replicates. "
-               "Grey: baseline; blue: reform.")
+        st.plotly_chart(
+            charts.weekly_figure(
+                b,
+                r,
+                [("median_effective_hourly_pay_usd", "median effective pay")],
+                "Median effective hourly pay (USD/h)",
+                unit="USD/h",
+                **opts,
+            ),
+            width="stretch",
+        )
+        st.plotly_chart(
+            charts.weekly_figure(
+                b,
+                r,
+                [("automation_share", "automation share")],
+                "Automation share",
+                pct=True,
+                **opts,
+            ),
+            width="stretch",
+        )
+    st.caption(
+        f"Lines: mean over {len(b)} replicates; bands: range over replicates. Grey: baseline; "
+        "blue: reform. Labels chart: dotted lines are the baseline, solid lines the reform."
+    )
 
 
 def method_tab(comp, view: View, baseline: Scenario, reform: Scenario) -> None:
@@ -386,18 +505,41 @@ def share_tab(computed: Computed, view: View, baseline: Scenario, reform: Scenar
     st.code(command, language="bash", wrap_lines=True)
     table_csv = comp.table.to_csv(index=False).encode()
     c1, c2, c3, c4, c5 = st.columns(5)
-    c1.download_button("Results CSV", table_csv, "comparison.csv", "text/csv",
-                       on_click="ignore", width="stretch")
-    c2.download_button("Results Parquet", _parquet(comp.table), "comparison.parquet",
-                       "application/vnd.apache.parquet", on_click="ignore",
-                       width="stretch")
-    c3.download_button("Weekly series Parquet", _parquet(weekly_long(comp)), "weekly.parquet",
-                       "application/vnd.apache.parquet", on_click="ignore",
-                       width="stretch")
-    c4.download_button("Reform YAML", reform.to_yaml(), f"{reform.name}-reform.yaml",
-                       "application/x-yaml", on_click="ignore", width="stretch")
-    c5.download_button("CLI command", command + "\n", "reproduce.sh", "text/x-shellscript",
-                       on_click="ignore", width="stretch")
+    c1.download_button(
+        "Results CSV", table_csv, "comparison.csv", "text/csv", on_click="ignore", width="stretch"
+    )
+    c2.download_button(
+        "Results Parquet",
+        _parquet(comp.table),
+        "comparison.parquet",
+        "application/vnd.apache.parquet",
+        on_click="ignore",
+        width="stretch",
+    )
+    c3.download_button(
+        "Weekly series Parquet",
+        _parquet(weekly_long(comp)),
+        "weekly.parquet",
+        "application/vnd.apache.parquet",
+        on_click="ignore",
+        width="stretch",
+    )
+    c4.download_button(
+        "Reform YAML",
+        reform.to_yaml(),
+        f"{reform.name}-reform.yaml",
+        "application/x-yaml",
+        on_click="ignore",
+        width="stretch",
+    )
+    c5.download_button(
+        "CLI command",
+        command + "\n",
+        "reproduce.sh",
+        "text/x-shellscript",
+        on_click="ignore",
+        width="stretch",
+    )
     st.caption(
         f"Scenario schema version {SCHEMA_VERSION} · baseline digest {baseline.digest()} · "
         f"reform digest {reform.digest()} · seeds {comp.seeds}"
@@ -421,8 +563,10 @@ def summary_line(computed: Computed, view: View, baseline: Scenario, reform: Sce
         f"({computed.new_runs} new runs, {computed.cached_runs} from cache)"
     )
     if baseline.canonical_json() == reform.canonical_json():
-        st.info("The reform equals the baseline, so every change is zero. Move a lever in the "
-                "sidebar and press **Run comparison**.")
+        st.info(
+            "The reform equals the baseline, so every change is zero. Move a lever in the "
+            "sidebar and press **Run comparison**."
+        )
 
 
 def main() -> None:
@@ -448,8 +592,17 @@ def main() -> None:
     comp = computed.comparison
     names = country_names(reform.countries)
     summary_line(computed, view, baseline, reform)
-    tabs = st.tabs(["Headline", "By country", "Distribution", "Over time", "Money flow",
-                    "Method & sources", "Share & reproduce"])
+    tabs = st.tabs(
+        [
+            "Headline",
+            "By country",
+            "Distribution",
+            "Over time",
+            "Money flow",
+            "Method & sources",
+            "Share & reproduce",
+        ]
+    )
     with tabs[0]:
         headline_tab(comp.table, names, reform)
     with tabs[1]:

@@ -167,9 +167,7 @@ def compare_cached(
     jobs = [(s, seed) for seed in seeds for s in (baseline, reform)]
     before = {run_key(s, seed) for s, seed in jobs if CACHE.get(run_key(s, seed)) is not None}
     got = ensure_runs(jobs, progress)
-    comparison = compare(
-        baseline, reform, replicates, runner=lambda s, seed: got[run_key(s, seed)]
-    )
+    comparison = compare(baseline, reform, replicates, runner=lambda s, seed: got[run_key(s, seed)])
     unique = {run_key(s, seed) for s, seed in jobs}
     return Computed(
         comparison=comparison,

@@ -61,9 +61,7 @@ def presets() -> dict[str, Path]:
 def preset_path(name: str) -> Path:
     found = presets().get(name)
     if found is None:
-        raise ScenarioError(
-            f"preset: {name!r} is not allowed; expected one of {sorted(presets())}"
-        )
+        raise ScenarioError(f"preset: {name!r} is not allowed; expected one of {sorted(presets())}")
     return found
 
 
@@ -138,7 +136,7 @@ def from_query(params: dict[str, Any]) -> tuple[View, list[str]]:
         if key in RESERVED:
             continue
         if key.startswith(BOTH):
-            view.shared[key[len(BOTH):]] = decode_value(one(key))
+            view.shared[key[len(BOTH) :]] = decode_value(one(key))
         else:
             view.reform[key] = decode_value(one(key))
     return view, warnings
@@ -171,8 +169,11 @@ def _differs(data: dict[str, Any], path: str, value: Any) -> bool:
 
 
 # ---- uploads ------------------------------------------------------------------------------
-def read_upload(name: str, content: bytes) -> Scenario:
-    """A scenario from an uploaded YAML file (``extends:`` resolves against scenarios/)."""
+def read_upload(name: str, content: bytes) -> tuple[Scenario, set[str]]:
+    """A scenario from an uploaded YAML file, and the dotted paths the file itself sets.
+
+    ``extends:`` resolves against scenarios/.
+    """
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -188,6 +189,7 @@ def read_upload(name: str, content: bytes) -> Scenario:
         raise ScenarioError(
             f"{name}: top level is a {type(data).__name__}; expected a mapping of fields"
         )
+    explicit = set(_leaves({k: v for k, v in data.items() if k != "extends"}))
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str) or not (SCENARIOS / parent).is_file():
@@ -196,17 +198,31 @@ def read_upload(name: str, content: bytes) -> Scenario:
                 f"({', '.join(p.name for p in presets().values())})"
             )
         data = deep_merge(read_scenario_dict(SCENARIOS / parent), data)
-    return from_dict(data)
+    return from_dict(data), explicit
 
 
-def view_from_scenario(scenario: Scenario, replicates: int) -> View:
-    """The view whose reform is `scenario`: its differences from the baseline file."""
+def _leaves(data: Any, prefix: str = "") -> list[str]:
+    if isinstance(data, dict):
+        out = []
+        for k, v in data.items():
+            out += _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    return [prefix]
+
+
+def view_from_upload(scenario: Scenario, explicit: set[str], current: View) -> View:
+    """The view whose reform is an uploaded scenario.
+
+    Run settings and behavioural assumptions the file does not set itself stay as the
+    analyst had them; everything else is the file's difference from the baseline file.
+    """
     base = load_scenario(BASELINE).to_dict()
     diff = flatten_diff(base, scenario.to_dict())
     diff.pop("schema_version", None)
-    shared = {k: v for k, v in diff.items() if k in SHARED}
+    shared = {k: v for k, v in current.shared.items() if k not in explicit}
+    shared.update({k: v for k, v in diff.items() if k in SHARED and k in explicit})
     reform = {k: v for k, v in diff.items() if k not in SHARED}
-    return normalise(View("baseline", reform, shared, replicates))
+    return normalise(View("baseline", reform, shared, current.replicates))
 
 
 # ---- reproducing a view from the command line -------------------------------------------
@@ -224,7 +240,11 @@ def cli_command(view: View, baseline: Scenario) -> str:
         return " ".join(["datalabour compare scenarios/baseline.yaml", str(preset), *sets, tail])
     header = "cat > view-baseline.yaml <<'EOF'\nextends: scenarios/baseline.yaml\n"
     body = _yaml_overrides(view.shared) + "EOF\n"
-    return header + body + " ".join(["datalabour compare view-baseline.yaml", str(preset), *sets, tail])
+    return (
+        header
+        + body
+        + " ".join(["datalabour compare view-baseline.yaml", str(preset), *sets, tail])
+    )
 
 
 def _cli_value(value: Any) -> str:

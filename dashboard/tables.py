@@ -69,8 +69,15 @@ def parameter_differences(baseline: Scenario, reform: Scenario) -> pd.DataFrame:
         )
     return pd.DataFrame.from_records(
         records,
-        columns=["parameter", "cited default", "baseline run", "reform run", "applies to",
-                 "description", "source of the default"],
+        columns=[
+            "parameter",
+            "cited default",
+            "baseline run",
+            "reform run",
+            "applies to",
+            "description",
+            "source of the default",
+        ],
     )
 
 

@@ -1,0 +1,168 @@
+"""The dashboard in Streamlit's AppTest: starts, reacts to levers, survives bad input, shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.state import View, build, from_query, to_query
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+SMALL = {
+    "both.population.taskers": "2000",
+    "both.weeks": "30",
+    "both.burn_in_weeks": "5",
+    "replicates": "3",
+}
+TIMEOUT = 600
+
+
+@pytest.fixture(autouse=True)
+def _in_process_runs(monkeypatch):
+    # AppTest runs the script in this process: run replicates here, not in worker processes.
+    monkeypatch.setenv("DATALABOUR_DASHBOARD_WORKERS", "1")
+
+
+def start(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(SMALL if params is None else params)
+    at.run(timeout=TIMEOUT)
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def submit(at: AppTest) -> AppTest:
+    [button] = [b for b in at.button if b.label == "Run comparison"]
+    button.click()
+    return at.run(timeout=TIMEOUT)
+
+
+def widget(at: AppTest, kind: str, path: str):
+    """The widget of a schema path in the current widget generation."""
+    return getattr(at, kind)(key=f"w{at.session_state['widgets']}:{path}")
+
+
+def test_app_starts_on_the_baseline_without_exceptions():
+    at = start()
+    assert not at.exception
+    assert not at.error
+    shown = metrics(at)
+    assert "Median pay/hour" in shown
+    assert shown["Median pay/hour"][1].startswith("+0.00")
+    assert any("reform equals the baseline" in i.value for i in at.info)
+    assert at.query_params["both.population.taskers"] == "2000"
+
+
+def test_changing_a_lever_and_submitting_changes_the_headline_deltas():
+    at = start()
+    before = metrics(at)
+    widget(at, "selectbox", "policy.pay_floor.kind").set_value("absolute")
+    widget(at, "number_input", "policy.pay_floor.usd_per_hour").set_value(4.0)
+    submit(at)
+    assert not at.exception
+    assert not at.error
+    after = metrics(at)
+    assert after["Median pay/hour"][1] != before["Median pay/hour"][1]
+    assert after["Median pay/hour"][1].startswith("+")
+    assert after["Under minimum wage"][1] != before["Under minimum wage"][1]
+    assert at.query_params["policy.pay_floor.kind"] == "absolute"
+    assert at.query_params["policy.pay_floor.usd_per_hour"] == "4.0"
+
+
+def test_a_bad_combination_shows_the_field_and_keeps_the_results():
+    at = start()
+    before = metrics(at)
+    widget(at, "number_input", "weeks").set_value(4)  # burn-in is 5 weeks
+    submit(at)
+    assert not at.exception
+    [error] = at.error
+    assert "burn_in_weeks" in error.value
+    assert metrics(at) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        (b"extends: baseline.yaml\npolicy: {pay_floor: {kind: maximum}}\n", "policy.pay_floor.kind"),
+        (b"extends: baseline.yaml\npolicy: {max_monitoring: 1.5}\n", "policy.max_monitoring"),
+        (b"name: partial\npolicy: {paid_rejections: true}\n", "countries: required field"),
+        (b"policy: [unclosed\n", "YAML syntax error"),
+        (b"- just\n- a list\n", "top level is a list"),
+        (b"extends: nowhere.yaml\n", "extends"),
+    ],
+)
+def test_a_bad_upload_shows_an_error_not_an_exception(content, field):
+    at = start()
+    before = metrics(at)
+    at.file_uploader[0].set_value(("reform.yaml", content, "application/x-yaml"))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert any(field in e.value for e in at.error), [e.value for e in at.error]
+    assert metrics(at) == before
+
+
+def test_a_good_upload_becomes_the_reform_and_the_url():
+    at = start()
+    upload = b"extends: baseline.yaml\npolicy:\n  paid_rejections: true\n  max_monitoring: 0.5\n"
+    at.file_uploader[0].set_value(("paid.yaml", upload, "application/x-yaml"))
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert not at.error
+    assert at.query_params["policy.paid_rejections"] == "true"
+    assert at.query_params["policy.max_monitoring"] == "0.5"
+    assert at.query_params["both.population.taskers"] == "2000"
+    assert widget(at, "toggle", "policy.paid_rejections").value is True
+
+
+def test_query_params_round_trip_to_the_same_numbers():
+    params = {**SMALL, "v": "1", "preset": "baseline", "policy.pay_floor.kind": "ppp_uniform"}
+    first = start(params)
+    assert not first.exception and not first.error
+    url = {k: v for k, v in first.query_params.items()}
+    assert url["policy.pay_floor.kind"] == "ppp_uniform"
+    assert widget(first, "selectbox", "policy.pay_floor.kind").value == "ppp_uniform"
+    second = start(url)
+    assert not second.exception and not second.error
+    assert metrics(second) == metrics(first)
+    assert dict(second.query_params.items()) == url
+
+
+def test_a_bad_link_shows_an_error_and_opens_the_baseline():
+    at = start({**SMALL, "policy.pay_floor.kind": "maximum"})
+    assert not at.exception
+    assert any("policy.pay_floor.kind" in e.value for e in at.error)
+    assert at.query_params.get("policy.pay_floor.kind") is None
+
+
+def test_views_round_trip_through_the_url():
+    view = View(
+        preset="baseline",
+        reform={
+            "policy.pay_floor.kind": "absolute",
+            "policy.pay_floor.usd_per_hour": 2.5,
+            "policy.paid_rejections": True,
+            "policy.max_fee_share": None,
+            "platforms.open_marketplace.countries_served": ["USA", "IND"],
+            "name": "null",
+        },
+        shared={"population.taskers": 2000, "seed": 7},
+        replicates=4,
+    )
+    back, warnings = from_query(to_query(view))
+    assert back == view
+    assert not warnings
+    _, warnings = from_query({**to_query(view), "v": "99"})
+    assert warnings and "schema version 99" in warnings[0]
+
+
+def test_the_url_view_builds_the_scenarios_it_names():
+    view, _ = from_query({**SMALL, "policy.pay_floor.kind": "absolute"})
+    baseline, reform = build(view)
+    assert baseline.population.taskers == reform.population.taskers == 2000
+    assert baseline.policy.pay_floor.kind == "none"
+    assert reform.policy.pay_floor.kind == "absolute"
