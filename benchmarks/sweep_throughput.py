@@ -11,16 +11,22 @@ Run it on a quiet machine: other processes on the cores lower the parallel numbe
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
-import tempfile
-import time
-from pathlib import Path
 
-import yaml
+# One BLAS thread per process, as Dask's nanny gives its workers: the 1-worker baseline then
+# uses one core, like each worker (set before numpy loads).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from sim import sweep
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+from sim import sweep  # noqa: E402
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 
