@@ -71,7 +71,7 @@ def gini(x: np.ndarray) -> float:
         return 0.0
     s = np.sort(x).astype(np.float64)
     n = s.size
-    return float((2.0 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
+    return float(((2.0 * np.arange(1, n + 1) - n - 1) * s).sum() / (n * s.sum()))
 
 
 def pay_distribution(

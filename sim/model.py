@@ -13,7 +13,7 @@ from sim.countries import load_countries
 from sim.population import draw_population
 from sim.scenario import Scenario
 from sim.taskers import NO_PLATFORM
-from sim.work import WorkMode, power, reuse_freed_memory, work_job
+from sim.work import WorkMode, power, reuse_freed_memory, sum_of_products, work_job
 
 F32 = np.float32
 LARGE_POPULATION = 100_000  # taskers from which the model tunes the allocator (work.py)
@@ -403,15 +403,14 @@ class LabourMarketModel(mesa.Model):
                 f[2] *= 1.0 - mode.llm
                 np.multiply(accept, mode.llm, out=f[4])  # undetected LLM labels
                 np.multiply(mode.llm, F32(detect), out=f[5])  # detected ones
-            # [job, factor]; in this form the product does not depend on BLAS threads
-            per_job = (f @ mode.tasks.T).T.astype(float)
+            per_job = sum_of_products(mode.tasks, f)  # [job, factor]
             minutes = np.array([j.minutes_per_task for j in mode.jobs])
             price = np.array(
                 [j.offer_usd_per_hour * j.minutes_per_task / 60.0 if hourly else j.rate_usd_per_task
                  for j in mode.jobs]
             )
             coef = np.stack([np.ones_like(price), minutes / 60.0, price]).astype(F32)
-            tasks, hours, priced = coef @ mode.tasks
+            tasks, hours, priced = np.einsum("kj,jm->km", coef, mode.tasks)
             hours /= mode.speed
             week["task_hours"] += hours
             week["tasks"] += tasks

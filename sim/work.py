@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 F32 = np.float32
+BLOCK = 1 << 16  # taskers per block of a long float32 sum
 
 
 @dataclass
@@ -95,6 +96,19 @@ def power(x: np.ndarray, exponent: float) -> np.ndarray:
         if n:
             base *= base
     return result
+
+
+def sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`[i, j]` = sum over taskers of `a[i] * b[j]`, with float64 totals across blocks.
+
+    Pure numpy, no BLAS: the same bits whatever the thread settings (and OpenBLAS threads
+    left spinning after a call slow the rest of the step on shared cores).
+    """
+    out = np.zeros((a.shape[0], b.shape[0]))
+    for start in range(0, a.shape[1], BLOCK):
+        part = slice(start, start + BLOCK)
+        out += np.einsum("im,jm->ij", a[:, part], b[:, part])
+    return out
 
 
 def reuse_freed_memory() -> None:
