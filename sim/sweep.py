@@ -16,6 +16,7 @@ file and ``resume`` can skip every run whose file exists. ``runs/`` reads direct
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
@@ -742,8 +743,11 @@ def _on_dask(client: Any, pending: list[RunSpec], spec: SweepSpec) -> Iterator[t
         r = flight.pop(fut.key)
         if fut.status == "finished":
             yield r, fut.result(), None
-        else:
-            exc = fut.exception()
+        else:  # lost to the cluster (e.g. KilledWorker, cancelled): no file, --resume redoes it
+            try:
+                exc = fut.exception()
+            except (Exception, asyncio.CancelledError) as cancelled:  # a cancelled future
+                exc = cancelled
             yield r, None, f"{type(exc).__name__}: {exc}"
         fut.release()
         if time.monotonic() - checked > 5:
