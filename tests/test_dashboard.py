@@ -88,7 +88,7 @@ def test_a_bad_combination_shows_the_field_and_keeps_the_results():
 @pytest.mark.parametrize(
     ("content", "field"),
     [
-        (b"extends: baseline.yaml\npolicy: {pay_floor: {kind: maximum}}\n", "policy.pay_floor.kind"),
+        (b"extends: baseline.yaml\npolicy: {pay_floor: {kind: max}}\n", "policy.pay_floor.kind"),
         (b"extends: baseline.yaml\npolicy: {max_monitoring: 1.5}\n", "policy.max_monitoring"),
         (b"name: partial\npolicy: {paid_rejections: true}\n", "countries: required field"),
         (b"policy: [unclosed\n", "YAML syntax error"),

@@ -1,0 +1,122 @@
+"""Start and stop `datalabour dashboard` for browser tests and the redraw measurement."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dashboard_command(port: int) -> list[str]:
+    script = Path(sys.executable).parent / "datalabour"
+    if script.exists():
+        return [str(script), "dashboard", "--port", str(port)]
+    cli = "from sim.cli import main; main()"
+    return [sys.executable, "-c", cli, "dashboard", "--port", str(port)]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dashboard exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"dashboard not healthy at {url} after {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the server's process group (its worker processes too), then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def running_dashboard(log: Path) -> Iterator[str]:
+    """`datalabour dashboard` on a free port; yields its URL and always stops it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            dashboard_command(port),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the worker processes die with it
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            wait_healthy(url, proc)
+            yield url
+        finally:
+            stop(proc)
+
+
+def wait_idle(page, timeout_ms: int = 300_000) -> None:
+    """Wait until the script has finished and the headline cards are on screen."""
+    page.get_by_text("Median pay/hour").first.wait_for(timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stProgress\"]')",
+        timeout=timeout_ms,
+    )
+
+
+def headline(page) -> dict[str, str]:
+    """Headline cards: label -> value, delta and interval text."""
+    import re
+
+    cards = page.locator('[data-testid="stMetric"]')
+    out = {}
+    for i in range(cards.count()):
+        label, _, rest = cards.nth(i).inner_text().strip().partition("\n")
+        out[label.strip()] = re.sub(r"\s+", " ", rest).strip()
+    return out
+
+
+def set_pay_floor(page, usd_per_hour: float) -> None:
+    """Choose the absolute pay floor at a level in the sidebar form and submit it."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("combobox", name="Pay floor rule").click()
+    page.get_by_role("option", name="absolute", exact=True).click()
+    level = sidebar.get_by_role("spinbutton", name="Absolute floor, USD per hour")
+    level.fill(f"{usd_per_hour:g}")
+    level.press("Tab")
+    sidebar.get_by_role("button", name="Run comparison").click()

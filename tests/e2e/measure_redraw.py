@@ -1,0 +1,62 @@
+"""Measure the dashboard's redraw time after a lever change, in a real browser.
+
+    .venv/bin/python tests/e2e/measure_redraw.py [--replicates 10] [--query EXTRA]
+
+Starts `datalabour dashboard`, opens the baseline (full size unless --query shrinks it),
+waits for it, then sets an absolute pay floor and times from the click on "Run comparison"
+to the new headline on screen (baseline runs cached, reform runs new). Repeats with a second
+floor level. Prints the seconds; the dashboard's own "computed in" line is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dashboard_server import CHROMIUM, CHROMIUM_ARGS, running_dashboard, set_pay_floor, wait_idle
+
+
+def computed_line(page) -> str:
+    text = page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    found = re.search(r"computed in .*", text)
+    return found.group(0) if found else text
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--replicates", type=int, default=10)
+    ap.add_argument("--query", default="", help="extra URL parameters, e.g. both.weeks=30")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    query = f"replicates={args.replicates}" + (f"&{args.query}" if args.query else "")
+    log = Path(__file__).resolve().parent / "artifacts" / "redraw-server.log"
+    with running_dashboard(log) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        start = time.perf_counter()
+        page.goto(f"{url}/?{query}")
+        wait_idle(page, timeout_ms=1_800_000)
+        print(
+            f"first load (baseline runs): {time.perf_counter() - start:.1f} s; "
+            f"{computed_line(page)}"
+        )
+        for level in (4, 5):
+            start = time.perf_counter()
+            set_pay_floor(page, level)
+            page.get_by_text(f"usd_per_hour = {level:.1f}").first.wait_for(timeout=1_800_000)
+            wait_idle(page, timeout_ms=1_800_000)
+            print(
+                f"redraw after pay floor {level} USD/h: {time.perf_counter() - start:.1f} s; "
+                f"{computed_line(page)}"
+            )
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
