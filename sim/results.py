@@ -87,6 +87,12 @@ def run(scenario: Scenario | str | Path, seed: int | None = None, progress=None)
         model.step()
         if progress is not None:
             progress()
+    return result_of(model)
+
+
+def result_of(model: LabourMarketModel) -> RunResult:
+    """The results of a model that has run (frames, summary and manifest)."""
+    scenario = model.params
     weekly = pd.DataFrame(model.records)
     weekly.insert(0, "week", np.arange(len(weekly)))
     by_country = _frame(model.country_records, "iso3", model.iso3)

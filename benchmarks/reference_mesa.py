@@ -1,0 +1,374 @@
+"""The tasker rules written the way a typical Mesa user would: one agent per tasker.
+
+A yardstick for the vectorised model (benchmarks/scaling.py) and a correctness oracle
+(tests/test_reference_equivalence.py), not a second product. It shares everything else
+with `sim.model.LabourMarketModel`: the scenario, the population draw, the labs and
+platforms (Mesa agents), the pay and the outcome definitions in `sim.metrics`; only the
+tasker phases (decide, work, learn) are rewritten, tasker by tasker, in plain Python.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from sim import metrics
+from sim.agents import Job, Platform
+from sim.model import LabourMarketModel
+from sim.taskers import NO_PLATFORM
+
+STATE = ("platform", "expected_pay", "approval", "approved_tasks", "tenure", "qualification_left")
+
+
+def share_out(
+    volume: float, capacity: list[float], weight: list[float], rounds: int = 4
+) -> list[float]:
+    """Tasks in proportion to weight, capped by capacity, the excess shared again."""
+    given, free, left = [0.0] * len(capacity), list(capacity), volume
+    for _ in range(rounds):
+        total = sum(w for w, f in zip(weight, free, strict=True) if f > 0)
+        if volume <= 0 or total <= 0 or left <= volume * 1e-9:
+            break
+        for i, (w, f) in enumerate(zip(weight, free, strict=True)):
+            if f > 0 and w > 0:
+                add = min(f, w * left / total)
+                given[i] += add
+                free[i] -= add
+        left = volume - sum(given)
+    return given
+
+
+class Tasker(mesa.Agent):
+    """One potential tasker: traits and state as plain Python numbers."""
+
+    def __init__(self, model: ReferenceModel, row: int) -> None:
+        super().__init__(model)
+        pool = model.pool
+        self.row = row
+        for name in (
+            "country",
+            "skill",
+            "accuracy",
+            "hours_available",
+            "reservation_wage",
+            "llm_propensity",
+            *STATE,
+        ):
+            setattr(self, name, getattr(pool, name)[row].item())
+
+    # ---- taskers_decide -------------------------------------------------------------------
+    def decide(self) -> None:
+        """Inactive: look again now and then. Active: now and then reconsider the platform."""
+        b, m = self.model.params.behaviour, self.model
+        draw = m.rng.random()
+        if self.platform == NO_PLATFORM:
+            if draw < b.look_again_probability and self.choose_and_join():
+                m.entries += 1
+        elif draw < b.platform_switch_probability:
+            kept = {name: getattr(self, name) for name in STATE}
+            self.platform = NO_PLATFORM
+            if self.choose_and_join() and self.platform == kept["platform"]:
+                for name, value in kept.items():  # kept their platform: nothing is lost
+                    setattr(self, name, value)
+                self.qualification_left = 0.0
+            elif self.platform != NO_PLATFORM:
+                m.entries += 1
+            else:
+                self.leave()
+
+    def choose_and_join(self) -> bool:
+        """Logit choice over going rates net of monitoring stress; join if worth it."""
+        m = self.model
+        b = m.params.behaviour
+        util = []
+        for p, plat in enumerate(m.platforms):
+            if plat.serves[self.country] and self.skill >= np.float32(plat.spec.skill_threshold):
+                rate = max(m.going_rate[p, self.country] / self.stress(p), 1e-9)
+                util.append(b.platform_choice_sensitivity * math.log(rate))
+            else:
+                util.append(-math.inf)
+        best = max(util)
+        if best == -math.inf:
+            return False
+        weights = [math.exp(u - best) for u in util]
+        draw, cumulative, choice = m.rng.random() * sum(weights), 0.0, 0
+        for p, w in enumerate(weights):
+            cumulative += w
+            choice = p
+            if cumulative >= draw:
+                break
+        rate = m.going_rate[choice, self.country]
+        if rate < self.reservation_wage * self.stress(choice):
+            return False
+        self.platform, self.expected_pay = choice, rate
+        self.approval = m.params.population.initial_approval
+        self.approved_tasks, self.tenure = 0.0, 0
+        self.qualification_left = b.qualification_hours
+        return True
+
+    def stress(self, p: int) -> float:
+        return (
+            1.0 + self.model.params.behaviour.monitoring_stress * self.model.platforms[p].monitoring
+        )
+
+    def leave(self) -> None:
+        self.platform, self.tenure, self.approved_tasks, self.qualification_left = (
+            NO_PLATFORM,
+            0,
+            0.0,
+            0.0,
+        )
+
+    # ---- match_and_work -------------------------------------------------------------------
+    def start_week(self, plat: Platform, floor: float) -> None:
+        """This week's hours, speed, LLM use, accuracy and reputation on platform `plat`."""
+        m, b = self.model, self.model.params.behaviour
+        mon = plat.monitoring
+        self.qual = min(self.qualification_left, self.hours_available)
+        self.qualification_left -= self.qual
+        self.available = self.hours_left = self.hours_available - self.qual
+        self.speed = self.skill * (1.0 - b.monitoring_output_loss * mon)
+        if plat.pay_mode == "hourly":
+            self.speed *= 1.0 - b.hourly_shirking * (1.0 - mon)
+        self.uses_llm = m.rng.random() < self.llm_propensity * (1.0 - b.llm_deterrence * mon)
+        qc = min(1.0, plat.spec.gold_share * 10.0)
+        self.work_accuracy = self.accuracy - b.quality_shirking * (1.0 - mon) * (1.0 - qc)
+        self.reputation = self.approval**b.reputation_power
+        self.local = float(m.price_level[self.country]) ** plat.spec.pay_localisation
+        self.floor = floor
+        self.task_hours = self.pay = self.paid_hours = self.accepted = self.rejected = 0.0
+
+    def end_week(self, plat: Platform) -> None:
+        """Unpaid time: qualification, search (more where work is scarce), unpaid task time."""
+        b = self.model.params.behaviour
+        filled = self.task_hours / self.available if self.available > 0 else 1.0
+        search = self.task_hours * (
+            b.search_hours_per_paid_hour + b.search_hours_per_paid_hour_excess * (1.0 - filled)
+        )
+        vain = (
+            min(b.vain_search_hours, self.available)
+            if self.task_hours <= 0 < self.available
+            else 0.0
+        )
+        self.unpaid = self.qual + search + vain + (self.task_hours - self.paid_hours)
+
+    # ---- learn ----------------------------------------------------------------------------
+    def learn(self) -> None:
+        """Update expected pay, approval and qualification; leave with a weekly hazard."""
+        if self.platform == NO_PLATFORM:
+            return
+        m, b = self.model, self.model.params.behaviour
+        hours = self.paid_hours + self.unpaid
+        if hours > 0:
+            w = b.expected_pay_weight
+            self.expected_pay = (1 - w) * self.expected_pay + w * self.pay / hours
+        tasks = self.accepted + self.rejected
+        if tasks > 0:
+            self.approval += min(tasks / 50.0, 1.0) * 0.2 * (self.accepted / tasks - self.approval)
+        self.approved_tasks += self.accepted
+        self.tenure += 1
+        p = self.platform
+        threshold = self.reservation_wage * self.stress(p)
+        shortfall = min(max(1.0 - self.expected_pay / max(threshold, 1e-9), 0.0), 1.0)
+        hazard = (
+            b.exit_hazard_base_per_week
+            + b.exit_hazard_underpaid_per_week * shortfall
+            + b.exit_hazard_pay_cut * m.offer_cut[p]
+            + b.exit_hazard_monitoring_per_week * m.platforms[p].monitoring
+        )
+        m.active_before_exits += 1
+        if m.rng.random() < hazard:
+            m.exits += 1
+            self.leave()
+
+
+class ReferenceModel(LabourMarketModel):
+    """LabourMarketModel with the tasker phases done agent by agent."""
+
+    def _initial_taskers(self) -> None:
+        pop = self.params.population
+        self.entries = 0
+        self.taskers = [Tasker(self, i) for i in range(self.pool.size)]
+        for t in self.taskers:
+            if t.choose_and_join() and pop.initial_tenure_mean_weeks > 0:
+                tenure = self.rng.exponential(pop.initial_tenure_mean_weeks)
+                t.tenure = int(tenure)
+                t.approved_tasks = tenure * pop.initial_tasks_per_week * t.skill
+                t.qualification_left = 0.0
+        self._sync()
+
+    def taskers_decide(self) -> None:
+        self.entries = 0
+        self.agents_by_type[Tasker].shuffle_do("decide")
+        self._sync()
+
+    def _work_on(self, plat: Platform, jobs: list[Job], floor: np.ndarray) -> None:
+        b, s = self.params.behaviour, self.params
+        members = [t for t in self.taskers if t.platform == plat.index]
+        if not members:
+            return
+        for t in members:
+            t.start_week(plat, float(floor[t.country]))
+        hourly = plat.pay_mode == "hourly"
+        detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * plat.monitoring)
+        tracked = 1.0 - b.tracker_idle_deduction * plat.monitoring
+        for job in sorted(jobs, key=lambda j: -j.offer_usd_per_hour):
+            task = self.task_types[job.task]
+            threshold = max(task.skill_threshold, plat.spec.skill_threshold)
+            capacity, weight, minutes = [], [], []
+            for t in members:
+                llm = t.uses_llm and task.llm_usable
+                minutes.append(
+                    job.minutes_per_task / (t.speed * (1.0 + b.llm_speedup if llm else 1.0))
+                )
+                ok = (
+                    job.allowed[t.country]
+                    and t.hours_left > 0
+                    and t.skill >= threshold
+                    and t.approved_tasks >= task.qualification_approved_tasks
+                )
+                capacity.append(t.hours_left * 60.0 / minutes[-1] if ok else 0.0)
+                w = capacity[-1] * t.reputation
+                if t.floor > 0 and not hourly:
+                    reject = (
+                        detect if llm else plat.spec.rejection_strictness * (1 - t.work_accuracy)
+                    )
+                    pay = job.rate_usd_per_task * t.local * 60.0 / minutes[-1] * (1.0 - reject)
+                    w *= min(max(pay / t.floor, 0.0), 1.0) ** b.floor_screening
+                weight.append(w)
+            pay_sum = quality = 0.0
+            given = share_out(job.tasks, capacity, weight)
+            for t, n, mins in zip(members, given, minutes, strict=True):
+                if n <= 0:
+                    continue
+                llm = t.uses_llm and task.llm_usable
+                hours = n * mins / 60.0
+                t.hours_left = max(t.hours_left - hours, 0.0)
+                rejected = n * (
+                    detect if llm else plat.spec.rejection_strictness * (1 - t.work_accuracy)
+                )
+                accepted = n - rejected
+                if hourly:
+                    pay, paid_hours = (
+                        job.offer_usd_per_hour * t.local * hours * tracked,
+                        hours * tracked,
+                    )
+                else:
+                    paid = n if plat.paid_rejections else accepted
+                    pay, paid_hours = job.rate_usd_per_task * t.local * paid, hours * paid / n
+                t.task_hours += hours
+                t.pay += pay
+                t.paid_hours += paid_hours
+                t.accepted += accepted
+                t.rejected += rejected
+                pay_sum += pay
+                if llm:
+                    self.fake_labels += accepted
+                    self.llm_detected += n * detect
+                    quality += accepted * b.llm_label_quality
+                else:
+                    self.genuine_quality += accepted * t.work_accuracy
+                    quality += accepted * t.work_accuracy
+                self.stream_accepted[job.stream] += accepted
+                self.stream_done[job.stream] += n
+            self.stream_cost[job.stream] += pay_sum * (1.0 + plat.fee_share)
+            self.stream_quality[job.stream] += quality
+            self.lab_platform_pay[job.lab, plat.index] += pay_sum
+            self.lab_platform_quality[job.lab, plat.index] += quality
+        topups = 0.0
+        for t in members:
+            t.end_week(plat)
+            if t.floor > 0 and t.paid_hours > 0:  # pay floor on the platform's measure
+                measured = (
+                    t.paid_hours
+                    if s.policy.pay_floor.measured_on == "paid_time"
+                    else t.paid_hours + t.unpaid
+                )
+                topup = s.policy.pay_floor.compliance * max(t.floor * measured - t.pay, 0.0)
+                t.pay += topup
+                topups += topup
+        if topups > 0:
+            lab_pay = self.lab_platform_pay[:, plat.index]
+            share = (
+                lab_pay / lab_pay.sum()
+                if lab_pay.sum() > 0
+                else np.full(len(self.labs), 1 / len(self.labs))
+            )
+            self.lab_platform_pay[:, plat.index] += topups * share
+            self.topup_by_platform[plat.index] += topups
+        self._record(plat, members)
+
+    def _record(self, plat: Platform, members: list[Tasker]) -> None:
+        """Write the members' week into the arrays the shared outcome definitions read."""
+        rows = np.array([t.row for t in members])
+
+        def col(name: str) -> np.ndarray:
+            return np.array([getattr(t, name) for t in members], dtype=np.float32)
+
+        pay, paid, unpaid, accepted = col("pay"), col("paid_hours"), col("unpaid"), col("accepted")
+        self.week_pay[rows], self.week_paid_hours[rows], self.week_unpaid_hours[rows] = (
+            pay,
+            paid,
+            unpaid,
+        )
+        self.week_accepted[rows], self.week_rejected[rows] = accepted, col("rejected")
+        country = np.array([t.country for t in members], dtype=np.intp)
+        self.flows[plat.index] = metrics.platform_flows(
+            country,
+            len(self.iso3),
+            pay,
+            paid,
+            unpaid,
+            col("task_hours"),
+            col("available"),
+            accepted,
+            col("skill"),
+            self.params.behaviour.want_more_work_threshold,
+        )
+        hours = paid + unpaid
+        worked = hours > 0
+        effective = np.where(worked, pay / np.maximum(hours, 1e-9), 0.0)
+        self.effective_pay_sum[plat.index] = np.bincount(
+            country, weights=effective, minlength=len(self.iso3)
+        )
+        self.workers[plat.index] = np.bincount(country, weights=worked, minlength=len(self.iso3))
+        if self.week >= self.params.burn_in_weeks:
+            self.pool.window_pay[plat.index][rows] += pay
+            self.pool.window_paid_hours[plat.index][rows] += paid
+            self.pool.window_unpaid_hours[plat.index][rows] += unpaid
+
+    def learn(self) -> None:
+        self.offer_cut = self._offer_cut_by_platform()
+        self.exits = self.active_before_exits = 0
+        self.agents_by_type[Tasker].shuffle_do("learn")
+        self._sync()
+        w = self.params.behaviour.expected_pay_weight
+        seen = self.workers > 0
+        mean = self.effective_pay_sum / np.maximum(self.workers, 1)
+        self.going_rate = np.where(seen, (1 - w) * self.going_rate + w * mean, self.going_rate)
+        for lab in self.labs:
+            lab.learn(
+                self.stream_done,
+                self.stream_accepted,
+                self.stream_cost,
+                self.stream_quality,
+                self.lab_platform_pay[lab.index] * (1.0 + self.platform_fees),
+                self.lab_platform_quality[lab.index],
+            )
+
+    def _sync(self) -> None:
+        """Agent state into the pool arrays (read by the shared schedule and outcomes)."""
+        for name in STATE:
+            getattr(self.pool, name)[:] = [getattr(t, name) for t in self.taskers]
+
+
+def run(scenario, seed: int | None = None):
+    """`sim.run` with the reference model: same frames, summary and manifest."""
+    from sim.results import result_of
+
+    model = ReferenceModel(scenario, seed)
+    for _ in range(scenario.weeks):
+        model.step()
+    return result_of(model)
