@@ -142,23 +142,21 @@ class LabourMarketModel(mesa.Model):
             ).astype(F32)
             pool.qualification_left[joined] = 0.0
 
-    def _choose_and_join(self, who: np.ndarray) -> np.ndarray:
-        """Logit platform choice over going rates net of monitoring stress; join if worth it."""
-        if who.size == 0:
-            return who
+    def _choice_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Platform choice probabilities per (country, skill class), from the going rates.
+
+        A tasker's logit choice depends only on their country and the platform skill
+        thresholds they pass, so it is computed per group and looked up per tasker.
+        Returns the skill levels, the cumulative probabilities [platform, group] and
+        whether any platform is open to the group.
+        """
         b = self.params.behaviour
-        pool = self.pool
-        c = pool.country[who]
         stress = 1.0 + b.monitoring_stress * self.monitoring
-        n_p, n_c = len(self.platforms), len(self.iso3)
-        # choice probabilities depend only on the country and the skill thresholds passed:
-        # computed per (country, skill class), then looked up per tasker
         thresholds = np.array([p.spec.skill_threshold for p in self.platforms], dtype=F32)
         levels = np.unique(thresholds)
-        skill_class = np.searchsorted(levels, pool.skill[who], side="right")
         n_k = levels.size + 1
-        country, passed = np.divmod(np.arange(n_c * n_k), n_k)
-        util = np.full((n_c * n_k, n_p), -np.inf)
+        country, passed = np.divmod(np.arange(len(self.iso3) * n_k), n_k)
+        util = np.full((country.size, len(self.platforms)), -np.inf)
         for p, plat in enumerate(self.platforms):
             ok = plat.serves[country] & (passed > np.searchsorted(levels, thresholds[p]))
             rate = np.maximum(self.going_rate[p, country] / stress[p], 1e-9)
@@ -167,8 +165,20 @@ class LabourMarketModel(mesa.Model):
         reachable = np.isfinite(best)
         prob = np.exp(util - np.where(reachable, best, 0.0)[:, None])
         prob /= np.where(reachable, prob.sum(axis=1), 1.0)[:, None]
-        cumulative = prob.cumsum(axis=1).T.copy()
-        group = c.astype(np.intp) * n_k + skill_class
+        return levels, prob.cumsum(axis=1).T.copy(), reachable
+
+    def _choose_and_join(self, who: np.ndarray, table: tuple | None = None) -> np.ndarray:
+        """Logit platform choice over going rates net of monitoring stress; join if worth it."""
+        if who.size == 0:
+            return who
+        b = self.params.behaviour
+        pool = self.pool
+        c = pool.country[who]
+        stress = 1.0 + b.monitoring_stress * self.monitoring
+        n_p = len(self.platforms)
+        levels, cumulative, reachable = table or self._choice_table()
+        skill_class = np.searchsorted(levels, pool.skill[who], side="right")
+        group = c.astype(np.intp) * (levels.size + 1) + skill_class
         draw = self.rng.random(who.size)
         choice = np.zeros(who.size, np.intp)
         for p in range(n_p):
@@ -226,14 +236,15 @@ class LabourMarketModel(mesa.Model):
             name: getattr(pool, name)[switching].copy()
             for name in ("platform", "expected_pay", "approval", "approved_tasks", "tenure")
         }
+        table = self._choice_table()
         pool.leave(switching)
-        self._choose_and_join(switching)
+        self._choose_and_join(switching, table)
         same = pool.platform[switching] == kept["platform"]
         for name, values in kept.items():  # kept their platform: nothing is lost
             getattr(pool, name)[switching[same]] = values[same]
         pool.qualification_left[switching[same]] = 0.0
         switching = switching[~same]
-        self.entries = self._choose_and_join(looking).size
+        self.entries = self._choose_and_join(looking, table).size
         self.entries += int((pool.platform[switching] != NO_PLATFORM).sum())
 
     def match_and_work(self, jobs: list[Job]) -> None:
@@ -369,7 +380,7 @@ class LabourMarketModel(mesa.Model):
         hours = paid_hours + unpaid
         effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
         self.effective_pay_sum[plat.index] = np.bincount(key, weights=effective.astype(float), minlength=n_c)
-        self.workers[plat.index] = np.bincount(key, weights=(hours > 0).astype(float), minlength=n_c)
+        self.workers[plat.index] = np.bincount(key * 2 + (hours > 0), minlength=2 * n_c)[1::2]
         if self.week >= s.burn_in_weeks:
             pool.window_pay[plat.index][idx] += pay
             pool.window_paid_hours[plat.index][idx] += paid_hours
