@@ -31,6 +31,7 @@ from dashboard.state import (  # noqa: E402
     build,
     cli_command,
     from_query,
+    load_file,
     normalise,
     presets,
     read_upload,
@@ -43,7 +44,7 @@ from dashboard.tables import (  # noqa: E402
     parameter_differences,
     weekly_long,
 )
-from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError, load_scenario  # noqa: E402
+from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError  # noqa: E402
 
 st.set_page_config(
     page_title="datalabour · reform vs baseline",
@@ -157,7 +158,7 @@ def field_widget(path: str, value) -> None:
 
 def preset_label(name: str) -> str:
     try:
-        scn = load_scenario(presets()[name])
+        scn = load_file(presets()[name])
     except ScenarioError:
         return f"{name} (invalid file)"
     first = scn.description.split(". ")[0].strip()

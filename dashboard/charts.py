@@ -111,7 +111,6 @@ def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.
         title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
         height=height,
         font=FONT,
-        template="plotly_white",
         margin=dict(l=10, r=10, t=top, b=bottom),
         legend=dict(orientation="h", yanchor="top", y=-58 / plot_height, xanchor="left", x=0),
         showlegend=legend,

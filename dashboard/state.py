@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,17 @@ class View:
         )
 
 
+def load_file(path: Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """`load_scenario` of a file with overrides, cached until a scenario file changes."""
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(SCENARIOS.glob("*.yaml")))
+    return _load_cached(str(path), stamp, json.dumps(overrides or {}, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _load_cached(path: str, stamp: tuple, overrides_json: str) -> Scenario:
+    return load_scenario(path, json.loads(overrides_json))
+
+
 def presets() -> dict[str, Path]:
     """Every scenario file in scenarios/ by stem, the baseline first."""
     files = sorted(SCENARIOS.glob("*.yaml"))
@@ -72,8 +84,8 @@ def build(view: View) -> tuple[Scenario, Scenario]:
             f"replicates: {view.replicates} is not allowed; expected "
             f"{MIN_REPLICATES} to {MAX_REPLICATES}"
         )
-    baseline = load_scenario(BASELINE, dict(view.shared))
-    reform = load_scenario(preset_path(view.preset), {**view.reform, **view.shared})
+    baseline = load_file(BASELINE, view.shared)
+    reform = load_file(preset_path(view.preset), {**view.reform, **view.shared})
     return baseline, reform
 
 
@@ -144,8 +156,8 @@ def from_query(params: dict[str, Any]) -> tuple[View, list[str]]:
 
 def normalise(view: View) -> View:
     """Drop overrides that equal what they override; move shared paths to `shared`."""
-    base_data = load_scenario(BASELINE).to_dict()
-    preset_data = load_scenario(preset_path(view.preset)).to_dict()
+    base_data = load_file(BASELINE).to_dict()
+    preset_data = load_file(preset_path(view.preset)).to_dict()
     shared, reform = dict(view.shared), {}
     for k, v in view.reform.items():
         if k in SHARED:
@@ -216,7 +228,7 @@ def view_from_upload(scenario: Scenario, explicit: set[str], current: View) -> V
     Run settings and behavioural assumptions the file does not set itself stay as the
     analyst had them; everything else is the file's difference from the baseline file.
     """
-    base = load_scenario(BASELINE).to_dict()
+    base = load_file(BASELINE).to_dict()
     diff = flatten_diff(base, scenario.to_dict())
     diff.pop("schema_version", None)
     shared = {k: v for k, v in current.shared.items() if k not in explicit}

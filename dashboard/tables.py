@@ -8,11 +8,12 @@ from typing import Any
 import pandas as pd
 
 from dashboard.schema import BASELINE, default_source, describe, flatten_diff, get_path
+from dashboard.state import load_file
 from sim.calibration import calibration_report
 from sim.compare import Comparison
 from sim.countries import load_countries
 from sim.results import RunResult
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
 
 
 def country_names(iso3: list[str]) -> dict[str, str]:
@@ -48,7 +49,7 @@ def _show(value: Any) -> str:
 
 def parameter_differences(baseline: Scenario, reform: Scenario) -> pd.DataFrame:
     """Every parameter of either run that differs from scenarios/baseline.yaml, with sources."""
-    cited = load_scenario(BASELINE).to_dict()
+    cited = load_file(BASELINE).to_dict()
     b, r = baseline.to_dict(), reform.to_dict()
     in_base = flatten_diff(cited, b)
     in_reform = flatten_diff(cited, r)

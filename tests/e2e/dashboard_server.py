@@ -114,8 +114,10 @@ def headline(page) -> dict[str, str]:
 def set_pay_floor(page, usd_per_hour: float) -> None:
     """Choose the absolute pay floor at a level in the sidebar form and submit it."""
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_role("combobox", name="Pay floor rule").click()
-    page.get_by_role("option", name="absolute", exact=True).click()
+    rule = sidebar.get_by_role("combobox", name="Pay floor rule")
+    if rule.input_value() != "absolute":
+        rule.click()
+        page.get_by_role("option", name="absolute", exact=True).click()
     level = sidebar.get_by_role("spinbutton", name="Absolute floor, USD per hour")
     level.fill(f"{usd_per_hour:g}")
     level.press("Tab")
