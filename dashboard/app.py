@@ -249,9 +249,13 @@ def sidebar(view: View, baseline: Scenario, reform: Scenario) -> None:
             on_click="ignore",
             width="stretch",
         )
-    if st.sidebar.button("Reset to baseline", width="stretch"):
+    if st.sidebar.button(
+        "Reset the reform to the baseline",
+        width="stretch",
+        help="Back to the baseline preset with no lever moved; run settings stay.",
+    ):
         ss.messages = []
-        set_view(View(), rerun=True)
+        set_view(View(shared=dict(view.shared), replicates=view.replicates), rerun=True)
 
 
 def edited_view(view: View, preset: str, values: dict, replicates: int, shown: dict) -> View:

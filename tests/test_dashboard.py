@@ -166,3 +166,28 @@ def test_the_url_view_builds_the_scenarios_it_names():
     assert baseline.population.taskers == reform.population.taskers == 2000
     assert baseline.policy.pay_floor.kind == "none"
     assert reform.policy.pay_floor.kind == "absolute"
+
+
+def test_every_preset_is_offered_and_picking_one_sets_the_levers():
+    from dashboard.state import presets
+
+    at = start()
+    picker = widget(at, "selectbox", "preset")
+    assert set(picker.options) >= {"baseline"} and len(picker.options) == len(presets())
+    assert picker.options[0].startswith("baseline")
+    if "us_federal_floor" not in presets():
+        pytest.skip("scenarios/us_federal_floor.yaml is not in this checkout")
+    picker.set_value("us_federal_floor")
+    submit(at)
+    assert not at.exception and not at.error
+    assert at.query_params["preset"] == "us_federal_floor"
+    assert widget(at, "selectbox", "policy.pay_floor.kind").value == "absolute"
+    assert widget(at, "number_input", "policy.pay_floor.usd_per_hour").value == 7.25
+    assert metrics(at)["Median pay/hour"][1].startswith("+")
+    [reset] = [b for b in at.button if b.label == "Reset the reform to the baseline"]
+    reset.click()
+    at.run(timeout=TIMEOUT)
+    assert at.query_params["preset"] == "baseline"
+    assert "policy.pay_floor.kind" not in at.query_params
+    assert at.query_params["both.population.taskers"] == "2000"  # run settings stay
+    assert metrics(at)["Median pay/hour"][1].startswith("+0.00")

@@ -66,7 +66,11 @@ def test_widget_labels_carry_units_and_bounds():
     assert (monitoring.minimum, monitoring.maximum) == (0.0, 1.0)
     assert field_spec("policy.max_fee_share").optional
     assert field_spec("policy.pay_floor.kind").options == (
-        "none", "absolute", "local_minimum_wage", "ppp_indexed", "ppp_uniform",
+        "none",
+        "absolute",
+        "local_minimum_wage",
+        "ppp_indexed",
+        "ppp_uniform",
     )
     assert "Siegel" in field_spec("behaviour.monitoring_stress").help
 
@@ -80,8 +84,12 @@ def test_sources_are_read_from_the_comments_of_the_baseline_file():
 def test_a_diff_applied_as_overrides_gives_back_the_scenario():
     base = sim.load_scenario(BASELINE)
     other = base.with_overrides(
-        {"platforms.crowd_platform.monitoring": 0.7, "policy.pay_mode": "hourly",
-         "countries": ["USA", "GBR", "IND", "KEN"], "platforms.managed_vendor.countries_served": "all"}
+        {
+            "platforms.crowd_platform.monitoring": 0.7,
+            "policy.pay_mode": "hourly",
+            "countries": ["USA", "GBR", "IND", "KEN"],
+            "platforms.managed_vendor.countries_served": "all",
+        }
     )
     diff = flatten_diff(base.to_dict(), other.to_dict())
     assert diff["platforms.crowd_platform.monitoring"] == 0.7
@@ -89,16 +97,18 @@ def test_a_diff_applied_as_overrides_gives_back_the_scenario():
 
 
 def test_normalise_drops_no_op_overrides_and_moves_run_settings_to_both_runs():
-    view = normalise(View(reform={"policy.pay_floor.kind": "none", "weeks": 30,
-                                  "policy.paid_rejections": True}))
+    view = normalise(
+        View(reform={"policy.pay_floor.kind": "none", "weeks": 30, "policy.paid_rejections": True})
+    )
     assert view.reform == {"policy.paid_rejections": True}
     assert view.shared == {"weeks": 30}
 
 
 def test_an_upload_keeps_the_run_settings_it_does_not_set():
     current = View(shared=SMALL, replicates=3)
-    scenario, explicit = read_upload("r.yaml", b"extends: baseline.yaml\nweeks: 40\n"
-                                     b"policy: {paid_rejections: true}\n")
+    scenario, explicit = read_upload(
+        "r.yaml", b"extends: baseline.yaml\nweeks: 40\npolicy: {paid_rejections: true}\n"
+    )
     view = view_from_upload(scenario, explicit, current)
     assert view.shared == {**SMALL, "weeks": 40}
     assert view.reform == {"policy.paid_rejections": True}
@@ -148,8 +158,11 @@ def test_chart_builders_draw_the_comparison(computed):
     assert reform_ppp.x[list(reform_ppp.y).index("Kenya (KEN)")] == pytest.approx(mean / plr)
     assert charts.distribution_figure(t, names).data
     weekly = charts.weekly_figure(
-        comp.baseline_runs, comp.reform_runs, [("labels_human", "human"), ("labels_ai", "AI")],
-        "labels", burn_in_weeks=5,
+        comp.baseline_runs,
+        comp.reform_runs,
+        [("labels_human", "human"), ("labels_ai", "AI")],
+        "labels",
+        burn_in_weeks=5,
     )
     assert len(weekly.data) == 8  # 2 arms x 2 series x (band + line)
     flow = charts.money_flow_figure(t)
@@ -176,10 +189,10 @@ def test_the_cli_command_reproduces_the_numbers(computed, tmp_path):
     command = cli_command(view, baseline) + " --out out"
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, check=True,
-                   capture_output=True, timeout=600)
-    cli = pd.read_csv(tmp_path / "out" / "comparison.csv", keep_default_na=False,
-                      na_values=[""])
+    subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=600
+    )
+    cli = pd.read_csv(tmp_path / "out" / "comparison.csv", keep_default_na=False, na_values=[""])
     ours = result.comparison.table
     assert len(cli) == len(ours)
     np.testing.assert_allclose(cli.delta.to_numpy(), ours.delta.to_numpy(), rtol=1e-9, atol=1e-12)
