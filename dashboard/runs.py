@@ -73,6 +73,9 @@ def _pool() -> ProcessPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
+            # One BLAS thread per worker: the workers already use every core between them.
+            for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ.setdefault(var, "1")
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["sim.results", "dashboard.runs"])
             _POOL = ProcessPoolExecutor(max_workers=workers(), mp_context=ctx)
