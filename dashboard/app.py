@@ -46,15 +46,6 @@ from dashboard.tables import (  # noqa: E402
 )
 from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError  # noqa: E402
 
-st.set_page_config(
-    page_title="datalabour · reform vs baseline",
-    page_icon="⚖️",
-    layout="wide",
-    initial_sidebar_state="expanded",
-)
-st.set_option("client.toolbarMode", "viewer")
-st.html("<style>[data-testid='stAppDeployButton']{display:none}</style>")
-
 HEADLINE_CARDS = [
     "median_effective_hourly_pay_usd",
     "share_under_local_minimum_wage",
@@ -575,6 +566,14 @@ def summary_line(computed: Computed, view: View, baseline: Scenario, reform: Sce
 
 
 def main() -> None:
+    st.set_page_config(
+        page_title="datalabour · reform vs baseline",
+        page_icon="⚖️",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    st.set_option("client.toolbarMode", "viewer")
+    st.html("<style>[data-testid='stAppDeployButton']{display:none}</style>")
     init_state()
     ss = st.session_state
     view: View = ss.view
@@ -634,4 +633,6 @@ def main() -> None:
         share_tab(computed, view, baseline, reform)
 
 
-main()
+# Worker processes re-import this script as `__mp_main__`; only a Streamlit run draws the page.
+if __name__ == "__main__":
+    main()
