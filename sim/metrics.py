@@ -65,6 +65,16 @@ def _sample(x: np.ndarray) -> np.ndarray:
     return x[::step]
 
 
+def percentiles(x: np.ndarray, q: list[float]) -> np.ndarray:
+    """`np.percentile(x, q)` (linear interpolation) from a single partition: faster."""
+    position = np.asarray(q, dtype=float) / 100.0 * (x.size - 1)
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, x.size - 1)
+    part = np.partition(x, np.unique(np.concatenate([low, high])))
+    a, b, t = part[low].astype(float), part[high].astype(float), position - low
+    return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+
+
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of non-negative values."""
     if x.size == 0 or x.sum() <= 0:
@@ -87,7 +97,7 @@ def pay_distribution(
     effective = pay / np.maximum(paid_hours + unpaid_hours, tiny)
     paid_rate = pay / np.maximum(paid_hours, tiny)
     sample = effective[_sample(np.flatnonzero(worked))]
-    p10, p50, p90 = np.percentile(sample, [10, 50, 90])
+    p10, p50, p90 = percentiles(sample, [10, 50, 90])
     return {
         "median_effective_hourly_pay_usd": float(p50),
         "mean_effective_hourly_pay_usd": float((effective * worked).sum() / n),

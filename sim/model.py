@@ -16,7 +16,6 @@ from sim.taskers import NO_PLATFORM
 from sim.work import WorkMode, power, reuse_freed_memory, sum_of_products, work_job
 
 F32 = np.float32
-LARGE_POPULATION = 100_000  # taskers from which the model tunes the allocator (work.py)
 
 
 class LabourMarketModel(mesa.Model):
@@ -47,8 +46,7 @@ class LabourMarketModel(mesa.Model):
         self.n_streams = offset
         self.labs = [Lab(self, spec, i) for i, spec in enumerate(s.labs)]
 
-        if s.population.taskers >= LARGE_POPULATION:
-            reuse_freed_memory()
+        reuse_freed_memory()
         self.pool = draw_population(
             s, self.worker_share, self.min_wage, len(self.platforms), self.rng
         )
@@ -249,13 +247,14 @@ class LabourMarketModel(mesa.Model):
 
     def match_and_work(self, jobs: list[Job]) -> None:
         """Each platform allocates its jobs to its active taskers; they work."""
+        s, b, pool = self.params, self.params.behaviour, self.pool
         for arr in (
             self.week_pay, self.week_paid_hours, self.week_unpaid_hours, self.week_accepted,
             self.week_rejected,
         ):
             arr.fill(0.0)
-        self.week_platform = self.pool.platform.copy()
-        n_l, n_p, n_s = len(self.labs), len(self.platforms), self.n_streams
+        self.week_platform = pool.platform.copy()
+        n_l, n_p, n_s, n_c = len(self.labs), len(self.platforms), self.n_streams, len(self.iso3)
         self.stream_accepted = np.zeros(n_s)
         self.stream_done = np.zeros(n_s)
         self.stream_cost = np.zeros(n_s)
@@ -264,88 +263,57 @@ class LabourMarketModel(mesa.Model):
         self.lab_platform_quality = np.zeros((n_l, n_p))
         self.topup_by_platform = np.zeros(n_p)
         self.fake_labels = 0.0
-        self.flows = np.zeros((n_p, len(metrics.FLOWS), len(self.iso3)))
-        self.effective_pay_sum = np.zeros((n_p, len(self.iso3)))
-        self.workers = np.zeros((n_p, len(self.iso3)))
         self.llm_detected = 0.0
         self.genuine_quality = 0.0
         floor = self.pay_floor()
-        for plat in self.platforms:
-            self._work_on(plat, [j for j in jobs if j.platform == plat.index], floor)
-
-    def _work_on(self, plat: Platform, jobs: list[Job], floor: np.ndarray) -> None:
-        """One platform's week: its active taskers work its jobs, the best-paid first."""
-        s, b, pool = self.params, self.params.behaviour, self.pool
-        idx = np.flatnonzero(pool.platform == plat.index)
-        if idx.size == 0:
-            return
+        # the active taskers, grouped by platform (pool order within a platform)
+        members = [np.flatnonzero(pool.platform == p) for p in range(n_p)]
+        idx = np.concatenate(members)
+        bounds = np.cumsum([0] + [m.size for m in members])
+        platform = np.repeat(np.arange(n_p), np.diff(bounds))
+        # this week's hours, speed, LLM use, accuracy and reputation, per tasker; platform
+        # settings looked up per tasker from small per-platform tables
+        m = self.monitoring
+        hourly = np.array([p.pay_mode == "hourly" for p in self.platforms])
+        qc = np.minimum(1.0, np.array([p.spec.gold_share for p in self.platforms]) * 10.0)
+        detect = np.minimum(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
         c = pool.country[idx]
+        key = platform * n_c + c  # platform x country
         offered = pool.hours_available[idx]
         qual = np.minimum(pool.qualification_left[idx], offered)
         pool.qualification_left[idx] -= qual
         available = offered - qual
-        m = plat.monitoring
-        hourly = plat.pay_mode == "hourly"
-        speed = pool.skill[idx] * F32(1.0 - b.monitoring_output_loss * m)
-        if hourly:
-            speed *= F32(1.0 - b.hourly_shirking * (1.0 - m))
-        uses_llm = self.rng.random(idx.size, dtype=F32) < pool.llm_propensity[idx] * F32(
-            1.0 - b.llm_deterrence * m
-        )
-        detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
-        qc = min(1.0, plat.spec.gold_share * 10.0)
-        accuracy = pool.accuracy[idx] - F32(b.quality_shirking * (1.0 - m) * (1.0 - qc))
+        skill = pool.skill[idx]
+        speed = skill * (1.0 - b.monitoring_output_loss * m).astype(F32)[platform]
+        speed *= np.where(hourly, 1.0 - b.hourly_shirking * (1.0 - m), 1.0).astype(F32)[platform]
+        deterred = (1.0 - b.llm_deterrence * m).astype(F32)
+        uses_llm = self.rng.random(idx.size, dtype=F32) < pool.llm_propensity[idx] * deterred[platform]
+        shirking = (b.quality_shirking * (1.0 - m) * (1.0 - qc)).astype(F32)
+        accuracy = pool.accuracy[idx] - shirking[platform]
         reputation = power(pool.approval[idx], b.reputation_power)
-        local = plat.localise(c)
-        floor_here = floor[c]
-        screen = bool(floor.any()) and not hourly
+        local = np.stack([self.price_level**p.spec.pay_localisation for p in self.platforms]).ravel()[key]
+        strictness = np.array([p.spec.rejection_strictness for p in self.platforms], dtype=F32)
+        reject_human = strictness[platform] * (1.0 - accuracy)
         # tasks are done with an LLM where it is usable and the tasker uses one: faster, and
         # a detected LLM label is rejected (float masks: arithmetic beats np.where on them)
-        reject_human = F32(plat.spec.rejection_strictness) * (1.0 - accuracy)
-        order = sorted(jobs, key=lambda j: -j.offer_usd_per_hour)
-        modes = {False: WorkMode(speed, reject_human)}
-        if any(self.task_types[j.task].llm_usable for j in order):
-            llm = uses_llm.astype(F32)
-            modes[True] = WorkMode(
-                speed * (1.0 + F32(b.llm_speedup) * llm), reject_human + llm * (F32(detect) - reject_human), llm
-            )
-        for job in order:
-            modes[self.task_types[job.task].llm_usable].jobs.append(job)
-        for mode in modes.values():
-            mode.tasks = np.zeros((len(mode.jobs), idx.size), F32)
-            mode.jobs.clear()
-        # each job, best hourly offer first, takes what hours the better-paid ones left
+        llm = uses_llm.astype(F32)
+        llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
+        llm_reject = reject_human + llm * (detect.astype(F32)[platform] - reject_human)
+        week = {k: np.zeros(idx.size, F32) for k in ("task_hours", "pay", "paid_hours", "tasks", "accepted")}
         hours_left = available.copy()
-        max_weight = float(reputation.max())
-        eligible: dict[tuple, np.ndarray | None] = {}
-        for job in order:
-            task = self.task_types[job.task]
-            mode = modes[task.llm_usable]
-            row = mode.tasks[len(mode.jobs)]
-            mode.jobs.append(job)
-            q, thr = task.qualification_approved_tasks, max(task.skill_threshold, plat.spec.skill_threshold)
-            key = (job.allowed.tobytes(), q, thr)
-            if key not in eligible:
-                ok = job.allowed[c] if not job.allowed.all() else np.ones(idx.size, bool)
-                if q > 0:
-                    ok &= pool.approved_tasks[idx] >= q
-                if thr > 0:
-                    ok &= pool.skill[idx] >= thr
-                eligible[key] = None if ok.all() else np.flatnonzero(ok)
-            sub = eligible[key]
-            tasks_per_hour = 60.0 / job.minutes_per_task
-            weight = reputation
-            if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
-                hourly_pay = F32(job.rate_usd_per_task * tasks_per_hour) * local * mode.speed * (1.0 - mode.reject)
-                ratio = np.clip(hourly_pay / np.maximum(floor_here, 1e-9), 0.0, 1.0)
-                weight = reputation * np.where(floor_here > 0, ratio**b.floor_screening, 1.0)
-            if sub is None:
-                work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row)
-            else:
-                h, t = hours_left[sub], np.empty(sub.size, F32)
-                work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t)
-                row[sub], hours_left[sub] = t, h
-        week = self._settle(plat, modes, local, accuracy, detect)
+        for plat in self.platforms:
+            seg = slice(bounds[plat.index], bounds[plat.index + 1])
+            if seg.start == seg.stop:
+                continue
+            modes = {False: WorkMode(speed[seg], reject_human[seg])}
+            modes[True] = WorkMode(llm_speed[seg], llm_reject[seg], llm[seg])
+            self._work_on(
+                plat, [j for j in jobs if j.platform == plat.index], modes, hours_left[seg],
+                c[seg], idx[seg], skill[seg], reputation[seg],
+                local[seg], None if not floor.any() else floor[c[seg]],
+            )
+            self._settle(plat, modes, local[seg], accuracy[seg], float(detect[plat.index]),
+                         {k: v[seg] for k, v in week.items()})
         # unpaid time: qualification, search (more where work is scarce), unpaid task time
         task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
         search = task_hours * (
@@ -357,37 +325,84 @@ class LabourMarketModel(mesa.Model):
         # pay floor: the platform tops up pay under the floor on its measure of hourly pay
         if floor.any():
             measured = paid_hours if s.policy.pay_floor.measured_on == "paid_time" else paid_hours + unpaid
-            due = np.where(paid_hours > 0, floor_here * measured - pay, 0.0)
+            due = np.where(paid_hours > 0, floor[c] * measured - pay, 0.0)
             topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
-            total_topup = float(topup.sum())
-            if total_topup > 0:
-                pay = pay + topup
-                lab_pay = self.lab_platform_pay[:, plat.index]
-                share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(len(self.labs), 1 / len(self.labs))
-                self.lab_platform_pay[:, plat.index] += total_topup * share
-                self.topup_by_platform[plat.index] += total_topup
+            pay = pay + topup
+            for p in range(n_p):
+                total_topup = float(topup[bounds[p] : bounds[p + 1]].sum())
+                if total_topup > 0:
+                    lab_pay = self.lab_platform_pay[:, p]
+                    share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
+                    self.lab_platform_pay[:, p] += total_topup * share
+                    self.topup_by_platform[p] += total_topup
         self.week_pay[idx] = pay
         self.week_paid_hours[idx] = paid_hours
         self.week_unpaid_hours[idx] = unpaid
         self.week_accepted[idx] = week["accepted"]
         self.week_rejected[idx] = week["tasks"] - week["accepted"]
-        key, n_c = c.astype(np.intp), len(self.iso3)
-        self.flows[plat.index] = metrics.platform_flows(
-            key, n_c, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
-            pool.skill[idx], b.want_more_work_threshold,
+        flows = metrics.platform_flows(
+            key, n_p * n_c, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
+            skill, b.want_more_work_threshold,
         )
-        # for the going rate: effective pay of those who worked, summed per country
+        self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
+        # for the going rate: effective pay of those who worked, per platform and country
         hours = paid_hours + unpaid
         effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
-        self.effective_pay_sum[plat.index] = np.bincount(key, weights=effective.astype(float), minlength=n_c)
-        self.workers[plat.index] = np.bincount(key * 2 + (hours > 0), minlength=2 * n_c)[1::2]
+        self.effective_pay_sum = np.bincount(key, weights=effective.astype(float), minlength=n_p * n_c).reshape(n_p, n_c)
+        self.workers = np.bincount(key * 2 + (hours > 0), minlength=2 * n_p * n_c)[1::2].reshape(n_p, n_c)
         if self.week >= s.burn_in_weeks:
-            pool.window_pay[plat.index][idx] += pay
-            pool.window_paid_hours[plat.index][idx] += paid_hours
-            pool.window_unpaid_hours[plat.index][idx] += unpaid
+            for p in range(n_p):
+                seg, who = slice(bounds[p], bounds[p + 1]), idx[bounds[p] : bounds[p + 1]]
+                pool.window_pay[p][who] += pay[seg]
+                pool.window_paid_hours[p][who] += paid_hours[seg]
+                pool.window_unpaid_hours[p][who] += unpaid[seg]
+
+    def _work_on(self, plat: Platform, jobs: list[Job], modes: dict[bool, WorkMode],
+                 hours_left: np.ndarray, country: np.ndarray, who: np.ndarray,
+                 skill: np.ndarray, reputation: np.ndarray, local: np.ndarray,
+                 floor: np.ndarray | None) -> None:
+        """One platform's jobs, the best-paid first, each taking what hours the better-paid
+        ones left (`hours_left` of the platform's taskers is used up in place)."""
+        b = self.params.behaviour
+        order = sorted(jobs, key=lambda j: -j.offer_usd_per_hour)
+        for job in order:
+            modes[self.task_types[job.task].llm_usable].jobs.append(job)
+        for mode in modes.values():
+            mode.tasks = np.zeros((len(mode.jobs), hours_left.size), F32)
+            mode.jobs.clear()
+        max_weight = float(reputation.max())
+        screen = floor is not None and plat.pay_mode != "hourly"
+        eligible: dict[tuple, np.ndarray | None] = {}
+        for job in order:
+            task = self.task_types[job.task]
+            mode = modes[task.llm_usable]
+            row = mode.tasks[len(mode.jobs)]
+            mode.jobs.append(job)
+            q, thr = task.qualification_approved_tasks, max(task.skill_threshold, plat.spec.skill_threshold)
+            key = (job.allowed.tobytes(), q, thr)
+            if key not in eligible:
+                ok = job.allowed[country] if not job.allowed.all() else np.ones(hours_left.size, bool)
+                if q > 0:
+                    ok &= self.pool.approved_tasks[who] >= q
+                if thr > 0:
+                    ok &= skill >= thr
+                eligible[key] = None if ok.all() else np.flatnonzero(ok)
+            sub = eligible[key]
+            tasks_per_hour = 60.0 / job.minutes_per_task
+            weight = reputation
+            if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
+                hourly_pay = F32(job.rate_usd_per_task * tasks_per_hour) * local * mode.speed * (1.0 - mode.reject)
+                ratio = np.clip(hourly_pay / np.maximum(floor, 1e-9), 0.0, 1.0)
+                weight = reputation * np.where(floor > 0, ratio**b.floor_screening, 1.0)
+            if sub is None:
+                work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row)
+            else:
+                h, t = hours_left[sub], np.empty(sub.size, F32)
+                work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t)
+                row[sub], hours_left[sub] = t, h
 
     def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,
-                accuracy: np.ndarray, detect: float) -> dict[str, np.ndarray]:
+                accuracy: np.ndarray, detect: float, week: dict[str, np.ndarray]) -> None:
         """Per job: tasks, acceptances, quality and pay into the labs' accounts; per tasker totals.
 
         Each is a product of the [job, tasker] task matrix with per-tasker factors.
@@ -396,7 +411,6 @@ class LabourMarketModel(mesa.Model):
         hourly = plat.pay_mode == "hourly"
         tracked = F32(1.0 - b.tracker_idle_deduction * plat.monitoring)
         n = local.size
-        week = {k: np.zeros(n, F32) for k in ("task_hours", "pay", "paid_hours", "tasks", "accepted")}
         for mode in modes.values():
             if not mode.jobs:
                 continue
@@ -448,7 +462,6 @@ class LabourMarketModel(mesa.Model):
                 self.fake_labels += fake
                 self.llm_detected += detected
                 self.genuine_quality += genuine
-        return week
 
     def pay(self) -> None:
         """Money flows: tasker pay, platform fees, AI spend and lab spend per lab."""

@@ -118,8 +118,7 @@ def reuse_freed_memory() -> None:
     maps large blocks fresh from the OS and returns them on free, so every step pays for
     zero-filling new pages: about a third of the step time at a million taskers. Without
     mmap and heap trimming, freed blocks are reused instead; the cost is that the process
-    keeps its peak heap until it exits. Process-wide, so the model calls it only for large
-    populations.
+    keeps its peak heap until it exits (process-wide).
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return
