@@ -204,7 +204,16 @@ class ReferenceModel(LabourMarketModel):
         self.agents_by_type[Tasker].shuffle_do("decide")
         self._sync()
 
-    def _work_on(self, plat: Platform, jobs: list[Job], floor: np.ndarray) -> None:
+    def match_and_work(self, jobs: list[Job]) -> None:
+        self._open_week_accounts()
+        n_p, n_c = len(self.platforms), len(self.iso3)
+        self.flows = np.zeros((n_p, len(metrics.FLOWS), n_c))
+        self.effective_pay_sum, self.workers = np.zeros((n_p, n_c)), np.zeros((n_p, n_c))
+        floor = self.pay_floor()
+        for plat in self.platforms:
+            self._platform_week(plat, [j for j in jobs if j.platform == plat.index], floor)
+
+    def _platform_week(self, plat: Platform, jobs: list[Job], floor: np.ndarray) -> None:
         b, s = self.params.behaviour, self.params
         members = [t for t in self.taskers if t.platform == plat.index]
         if not members:

@@ -245,16 +245,15 @@ class LabourMarketModel(mesa.Model):
         self.entries = self._choose_and_join(looking, table).size
         self.entries += int((pool.platform[switching] != NO_PLATFORM).sum())
 
-    def match_and_work(self, jobs: list[Job]) -> None:
-        """Each platform allocates its jobs to its active taskers; they work."""
-        s, b, pool = self.params, self.params.behaviour, self.pool
+    def _open_week_accounts(self) -> None:
+        """Zero this week's flows per tasker, per stream and per lab and platform."""
         for arr in (
             self.week_pay, self.week_paid_hours, self.week_unpaid_hours, self.week_accepted,
             self.week_rejected,
         ):
             arr.fill(0.0)
-        self.week_platform = pool.platform.copy()
-        n_l, n_p, n_s, n_c = len(self.labs), len(self.platforms), self.n_streams, len(self.iso3)
+        self.week_platform = self.pool.platform.copy()
+        n_l, n_p, n_s = len(self.labs), len(self.platforms), self.n_streams
         self.stream_accepted = np.zeros(n_s)
         self.stream_done = np.zeros(n_s)
         self.stream_cost = np.zeros(n_s)
@@ -265,6 +264,12 @@ class LabourMarketModel(mesa.Model):
         self.fake_labels = 0.0
         self.llm_detected = 0.0
         self.genuine_quality = 0.0
+
+    def match_and_work(self, jobs: list[Job]) -> None:
+        """Each platform allocates its jobs to its active taskers; they work."""
+        s, b, pool = self.params, self.params.behaviour, self.pool
+        self._open_week_accounts()
+        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
         floor = self.pay_floor()
         # the active taskers, grouped by platform (pool order within a platform)
         members = [np.flatnonzero(pool.platform == p) for p in range(n_p)]
