@@ -262,9 +262,8 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
     pool = model.pool
     post = weekly[weekly["week"] >= burn]
     overall = {k: float(post[k].mean()) for k in WEEKLY}
-    pay = pool.window_pay.sum(axis=0)
-    paid = pool.window_paid_hours.sum(axis=0, dtype=np.float64)
-    unpaid = pool.window_unpaid_hours.sum(axis=0, dtype=np.float64)
+    windows = [pool.window(p) for p in range(len(model.platforms))]  # (pay, paid, unpaid)
+    pay, paid, unpaid = (sum(w[k] for w in windows) for k in range(3))
     mw = model.min_wage[pool.country]
     overall.update(pay_distribution(pay, paid, unpaid, mw))
     overall["half_life_weeks"] = half_life_weeks(overall["exit_hazard_per_week"])
@@ -289,12 +288,7 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
         return [x[bounds[i] : bounds[i + 1]] for x in by_country_order]
 
     def by_p(i: int):
-        return (
-            pool.window_pay[i],
-            pool.window_paid_hours[i].astype(np.float64),
-            pool.window_unpaid_hours[i].astype(np.float64),
-            mw,
-        )
+        return (*windows[i], mw)
 
     countries = group(by_country, "iso3", model.iso3, by_c)
     platforms = group(by_platform, "platform", [p.spec.name for p in model.platforms], by_p)

@@ -304,14 +304,17 @@ class LabourMarketModel(mesa.Model):
         llm = uses_llm.astype(F32)
         llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
         llm_reject = reject_human + llm * (detect.astype(F32)[platform] - reject_human)
+        speed_rep, llm_speed_rep = speed * reputation, llm_speed * reputation
         week = {k: np.zeros(idx.size, F32) for k in ("task_hours", "pay", "paid_hours", "tasks", "accepted")}
         hours_left = available.copy()
         for plat in self.platforms:
             seg = slice(bounds[plat.index], bounds[plat.index + 1])
             if seg.start == seg.stop:
                 continue
-            modes = {False: WorkMode(speed[seg], reject_human[seg])}
-            modes[True] = WorkMode(llm_speed[seg], llm_reject[seg], llm[seg])
+            modes = {
+                False: WorkMode(speed[seg], reject_human[seg], speed_weight=speed_rep[seg]),
+                True: WorkMode(llm_speed[seg], llm_reject[seg], llm[seg], llm_speed_rep[seg]),
+            }
             self._work_on(
                 plat, [j for j in jobs if j.platform == plat.index], modes, hours_left[seg],
                 c[seg], idx[seg], skill[seg], reputation[seg],
@@ -356,11 +359,7 @@ class LabourMarketModel(mesa.Model):
         self.effective_pay_sum = np.bincount(key, weights=effective.astype(float), minlength=n_p * n_c).reshape(n_p, n_c)
         self.workers = np.bincount(key * 2 + (hours > 0), minlength=2 * n_p * n_c)[1::2].reshape(n_p, n_c)
         if self.week >= s.burn_in_weeks:
-            for p in range(n_p):
-                seg, who = slice(bounds[p], bounds[p + 1]), idx[bounds[p] : bounds[p + 1]]
-                pool.window_pay[p][who] += pay[seg]
-                pool.window_paid_hours[p][who] += paid_hours[seg]
-                pool.window_unpaid_hours[p][who] += unpaid[seg]
+            pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
     def _work_on(self, plat: Platform, jobs: list[Job], modes: dict[bool, WorkMode],
                  hours_left: np.ndarray, country: np.ndarray, who: np.ndarray,
@@ -394,16 +393,19 @@ class LabourMarketModel(mesa.Model):
                 eligible[key] = None if ok.all() else np.flatnonzero(ok)
             sub = eligible[key]
             tasks_per_hour = 60.0 / job.minutes_per_task
-            weight = reputation
+            weight, speed_weight = reputation, mode.speed_weight
             if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
                 hourly_pay = F32(job.rate_usd_per_task * tasks_per_hour) * local * mode.speed * (1.0 - mode.reject)
                 ratio = np.clip(hourly_pay / np.maximum(floor, 1e-9), 0.0, 1.0)
                 weight = reputation * np.where(floor > 0, ratio**b.floor_screening, 1.0)
+                speed_weight = mode.speed * weight
             if sub is None:
-                work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row)
+                work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row,
+                         speed_weight)
             else:
                 h, t = hours_left[sub], np.empty(sub.size, F32)
-                work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t)
+                work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t,
+                         speed_weight[sub])
                 row[sub], hours_left[sub] = t, h
 
     def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,

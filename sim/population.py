@@ -57,4 +57,7 @@ def draw_population(
         window_pay=np.zeros((n_platforms, n), dtype=np.float64),
         window_paid_hours=np.zeros((n_platforms, n), dtype=f32),
         window_unpaid_hours=np.zeros((n_platforms, n), dtype=f32),
+        spell_pay=np.zeros(n, dtype=np.float64),
+        spell_paid_hours=np.zeros(n, dtype=f32),
+        spell_unpaid_hours=np.zeros(n, dtype=f32),
     )

@@ -19,6 +19,7 @@ class WorkMode:
     speed: np.ndarray  # per tasker, median-speed hours per hour
     reject: np.ndarray  # per tasker, share of tasks rejected
     llm: np.ndarray | None = None  # per tasker, uses an LLM (None: LLMs not usable)
+    speed_weight: np.ndarray | None = None  # per tasker, speed x reputation
     jobs: list = field(default_factory=list)  # the jobs done this way, in the order worked
     tasks: np.ndarray | None = None  # [job, tasker] tasks done
 
@@ -55,6 +56,7 @@ def work_job(
     weight_per_hour: np.ndarray,
     max_weight_per_hour: float,
     out: np.ndarray,
+    speed_weight: np.ndarray | None = None,
 ) -> None:
     """Share one job's `volume` tasks among taskers; write tasks into `out`, use up hours.
 
@@ -62,9 +64,11 @@ def work_job(
     the job is in proportion to capacity x `weight_per_hour` (reputation, floor screening:
     at most `max_weight_per_hour`), capped by capacity with the excess redistributed
     (`allocate`). `hours_left` is reduced in place by the hours the tasks take.
+    `speed_weight` is `speed x weight_per_hour` when the caller has it already.
     """
-    weight = np.multiply(hours_left, speed, out=out)
-    weight *= weight_per_hour
+    if speed_weight is None:
+        speed_weight = speed * weight_per_hour
+    weight = np.multiply(hours_left, speed_weight, out=out)
     total = float(weight.sum())
     if volume <= 0 or total <= 0:
         out.fill(0.0)
