@@ -311,6 +311,7 @@ class ReferenceModel(LabourMarketModel):
 
     def _record(self, plat: Platform, members: list[Tasker]) -> None:
         """Write the members' week into the arrays the shared outcome definitions read."""
+        members = sorted(members, key=lambda t: t.country)  # outcomes sum country by country
         rows = np.array([t.row for t in members])
 
         def col(name: str) -> np.ndarray:
@@ -324,9 +325,9 @@ class ReferenceModel(LabourMarketModel):
         )
         self.week_accepted[rows], self.week_rejected[rows] = accepted, col("rejected")
         country = np.array([t.country for t in members], dtype=np.intp)
+        bounds = np.searchsorted(country, np.arange(len(self.iso3) + 1))
         self.flows[plat.index] = metrics.platform_flows(
-            country,
-            len(self.iso3),
+            bounds,
             pay,
             paid,
             unpaid,

@@ -109,30 +109,26 @@ def pay_distribution(
     }
 
 
-def platform_flows(
-    country: np.ndarray, n_countries: int, pay: np.ndarray, paid_hours: np.ndarray,
-    unpaid_hours: np.ndarray, task_hours: np.ndarray, offered_hours: np.ndarray,
-    accepted: np.ndarray, skill: np.ndarray, want_more_threshold: float,
-) -> np.ndarray:
-    """One platform's weekly flows per country, [FLOWS, country], from its active taskers.
+def group_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sums of `values` over the consecutive groups `values[bounds[i]:bounds[i + 1]]`."""
+    out = np.zeros(bounds.size - 1)
+    filled = bounds[:-1] < bounds[1:]  # reduceat needs the empty groups left out
+    if filled.any():
+        out[filled] = np.add.reduceat(values, bounds[:-1][filled], dtype=np.float64)
+    return out
 
-    `country` is an intp index per tasker. Head counts come from one integer bincount of
-    country x 8 + three yes/no flags (cheaper than a weighted bincount per flag).
-    """
+
+def platform_flows(
+    bounds: np.ndarray, pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray,
+    task_hours: np.ndarray, offered_hours: np.ndarray, accepted: np.ndarray, skill: np.ndarray,
+    want_more_threshold: float,
+) -> np.ndarray:
+    """Weekly flows [FLOWS, group] of active taskers held in consecutive groups (`bounds`)."""
     looking = offered_hours > 0
-    code = country * 8
-    code += paid_hours > 0
-    code += 2 * looking
-    code += 4 * ((task_hours < want_more_threshold * offered_hours) & looking)
-    heads = np.bincount(code, minlength=8 * n_countries).reshape(n_countries, 8)
-    flag = np.arange(8)
-    counts = [heads.sum(axis=1)] + [heads[:, flag & bit > 0].sum(axis=1) for bit in (1, 2, 4)]
-    values = [paid_hours, unpaid_hours, pay, accepted, skill * paid_hours, task_hours]
-    sums = [np.bincount(country, weights=v.astype(np.float64), minlength=n_countries) for v in values]
-    active, with_paid_work, looking_for_work, wanting_more = counts
-    paid, unpaid, pay_sum, labels, skill_paid, hours = sums
-    return np.stack([active, with_paid_work, paid, unpaid, pay_sum, looking_for_work, wanting_more,
-                     labels, skill_paid, hours])
+    wants = (task_hours < want_more_threshold * offered_hours) & looking
+    values = [paid_hours > 0, paid_hours, unpaid_hours, pay, looking, wants, accepted,
+              skill * paid_hours, task_hours]
+    return np.stack([np.diff(bounds).astype(float), *(group_sums(v, bounds) for v in values)])
 
 
 # the flows `platform_flows` sums per platform and country (model.flows[platform, flow, country])

@@ -51,6 +51,8 @@ class LabourMarketModel(mesa.Model):
             s, self.worker_share, self.min_wage, len(self.platforms), self.rng
         )
         n = self.pool.size
+        if np.any(np.diff(self.pool.country) < 0):
+            raise ValueError("the tasker pool must be sorted by country (see population.py)")
         self.tasker_min_wage = self.min_wage[self.pool.country]
         self.week_pay = np.zeros(n, F32)
         self.week_paid_hours = np.zeros(n, F32)
@@ -283,7 +285,9 @@ class LabourMarketModel(mesa.Model):
         qc = np.minimum(1.0, np.array([p.spec.gold_share for p in self.platforms]) * 10.0)
         detect = np.minimum(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
         c = pool.country[idx]
-        key = platform * n_c + c  # platform x country
+        # members come platform by platform and, within one, country by country (population.py)
+        groups = np.searchsorted(platform * n_c + c, np.arange(n_p * n_c + 1))
+        per_group = np.diff(groups)
         offered = pool.hours_available[idx]
         qual = np.minimum(pool.qualification_left[idx], offered)
         pool.qualification_left[idx] -= qual
@@ -296,7 +300,9 @@ class LabourMarketModel(mesa.Model):
         shirking = (b.quality_shirking * (1.0 - m) * (1.0 - qc)).astype(F32)
         accuracy = pool.accuracy[idx] - shirking[platform]
         reputation = power(pool.approval[idx], b.reputation_power)
-        local = np.stack([self.price_level**p.spec.pay_localisation for p in self.platforms]).ravel()[key]
+        local = np.stack([self.price_level**p.spec.pay_localisation for p in self.platforms])
+        local = np.repeat(local.ravel(), per_group)
+        floor_here = np.repeat(np.tile(floor, n_p), per_group) if floor.any() else None
         strictness = np.array([p.spec.rejection_strictness for p in self.platforms], dtype=F32)
         reject_human = strictness[platform] * (1.0 - accuracy)
         # tasks are done with an LLM where it is usable and the tasker uses one: faster, and
@@ -318,7 +324,7 @@ class LabourMarketModel(mesa.Model):
             self._work_on(
                 plat, [j for j in jobs if j.platform == plat.index], modes, hours_left[seg],
                 c[seg], idx[seg], skill[seg], reputation[seg],
-                local[seg], None if not floor.any() else floor[c[seg]],
+                local[seg], None if floor_here is None else floor_here[seg],
             )
             self._settle(plat, modes, local[seg], accuracy[seg], float(detect[plat.index]),
                          {k: v[seg] for k, v in week.items()})
@@ -333,7 +339,7 @@ class LabourMarketModel(mesa.Model):
         # pay floor: the platform tops up pay under the floor on its measure of hourly pay
         if floor.any():
             measured = paid_hours if s.policy.pay_floor.measured_on == "paid_time" else paid_hours + unpaid
-            due = np.where(paid_hours > 0, floor[c] * measured - pay, 0.0)
+            due = np.where(paid_hours > 0, floor_here * measured - pay, 0.0)
             topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
             pay = pay + topup
             for p in range(n_p):
@@ -349,15 +355,15 @@ class LabourMarketModel(mesa.Model):
         self.week_accepted[idx] = week["accepted"]
         self.week_rejected[idx] = week["tasks"] - week["accepted"]
         flows = metrics.platform_flows(
-            key, n_p * n_c, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
-            skill, b.want_more_work_threshold,
+            groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"], skill,
+            b.want_more_work_threshold,
         )
         self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
         # for the going rate: effective pay of those who worked, per platform and country
         hours = paid_hours + unpaid
         effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
-        self.effective_pay_sum = np.bincount(key, weights=effective.astype(float), minlength=n_p * n_c).reshape(n_p, n_c)
-        self.workers = np.bincount(key * 2 + (hours > 0), minlength=2 * n_p * n_c)[1::2].reshape(n_p, n_c)
+        self.effective_pay_sum = metrics.group_sums(effective, groups).reshape(n_p, n_c)
+        self.workers = metrics.group_sums(hours > 0, groups).reshape(n_p, n_c)
         if self.week >= s.burn_in_weeks:
             pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
@@ -385,12 +391,7 @@ class LabourMarketModel(mesa.Model):
             q, thr = task.qualification_approved_tasks, max(task.skill_threshold, plat.spec.skill_threshold)
             key = (job.allowed.tobytes(), q, thr)
             if key not in eligible:
-                ok = job.allowed[country] if not job.allowed.all() else np.ones(hours_left.size, bool)
-                if q > 0:
-                    ok &= self.pool.approved_tasks[who] >= q
-                if thr > 0:
-                    ok &= skill >= thr
-                eligible[key] = None if ok.all() else np.flatnonzero(ok)
+                eligible[key] = self._eligible(job.allowed, q, thr, country, who, skill)
             sub = eligible[key]
             tasks_per_hour = 60.0 / job.minutes_per_task
             weight, speed_weight = reputation, mode.speed_weight
@@ -402,11 +403,35 @@ class LabourMarketModel(mesa.Model):
             if sub is None:
                 work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row,
                          speed_weight)
+            elif isinstance(sub, slice):  # one run of countries: views, worked in place
+                work_job(job.tasks, tasks_per_hour, hours_left[sub], mode.speed[sub], weight[sub],
+                         max_weight, row[sub], speed_weight[sub])
             else:
                 h, t = hours_left[sub], np.empty(sub.size, F32)
                 work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t,
                          speed_weight[sub])
                 row[sub], hours_left[sub] = t, h
+
+    def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
+                  country: np.ndarray, who: np.ndarray, skill: np.ndarray):
+        """Which of a platform's taskers (sorted by country) may do a job: None for all, a
+        slice when they are one run of countries, else their positions."""
+        bounds = np.searchsorted(country, np.arange(len(self.iso3) + 1))
+        if approvals <= 0 and skill_threshold <= 0:
+            if allowed.all():
+                return None
+            countries = np.flatnonzero(allowed)
+            if countries.size == 0:
+                return slice(0, 0)
+            starts, stops = bounds[countries], bounds[countries + 1]
+            if np.array_equal(stops[:-1], starts[1:]):
+                return slice(int(starts[0]), int(stops[-1]))
+        ok = np.repeat(allowed, np.diff(bounds))
+        if approvals > 0:
+            ok &= self.pool.approved_tasks[who] >= approvals
+        if skill_threshold > 0:
+            ok &= skill >= skill_threshold
+        return None if ok.all() else np.flatnonzero(ok)
 
     def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,
                 accuracy: np.ndarray, detect: float, week: dict[str, np.ndarray]) -> None:

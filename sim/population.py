@@ -29,7 +29,9 @@ def draw_population(
     n = pop.taskers
     f32 = np.float32
     p = worker_share / worker_share.sum()
-    country = rng.choice(len(p), size=n, p=p).astype(np.int16)
+    # rows grouped by country (the draw is exchangeable): a platform's members, taken in row
+    # order, then come country by country, so per-country totals are sums over slices
+    country = np.sort(rng.choice(len(p), size=n, p=p).astype(np.int16))
     skill = np.exp(rng.normal(0.0, pop.skill_sigma, n)).astype(f32)
     accuracy = np.clip(rng.normal(pop.accuracy_mean, pop.accuracy_sd, n), 0.3, 0.995).astype(f32)
     hours = np.exp(np.log(pop.hours_available_median) + pop.hours_available_sigma * rng.normal(size=n))
