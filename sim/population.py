@@ -43,6 +43,11 @@ def draw_population(
         llm = rng.beta(2.0, 2.0 * (1.0 - m) / m, n).astype(f32)
     else:
         llm = np.full(n, m, dtype=f32)
+    # state starts at zero, written now (np.full, not np.zeros): the pages are mapped once,
+    # in order, rather than one page fault at a time when scattered writes first reach them
+    def zeros(shape, dtype=f32):
+        return np.full(shape, 0, dtype=dtype)
+
     return TaskerPool(
         country=country,
         skill=skill,
@@ -51,15 +56,15 @@ def draw_population(
         reservation_wage=reservation,
         llm_propensity=llm,
         platform=np.full(n, NO_PLATFORM, dtype=np.int8),
-        expected_pay=np.zeros(n, dtype=f32),
+        expected_pay=zeros(n),
         approval=np.full(n, pop.initial_approval, dtype=f32),
-        approved_tasks=np.zeros(n, dtype=f32),
-        tenure=np.zeros(n, dtype=np.int32),
-        qualification_left=np.zeros(n, dtype=f32),
-        window_pay=np.zeros((n_platforms, n), dtype=np.float64),
-        window_paid_hours=np.zeros((n_platforms, n), dtype=f32),
-        window_unpaid_hours=np.zeros((n_platforms, n), dtype=f32),
-        spell_pay=np.zeros(n, dtype=np.float64),
-        spell_paid_hours=np.zeros(n, dtype=f32),
-        spell_unpaid_hours=np.zeros(n, dtype=f32),
+        approved_tasks=zeros(n),
+        tenure=zeros(n, np.int32),
+        qualification_left=zeros(n),
+        window_pay=zeros((n_platforms, n), np.float64),
+        window_paid_hours=zeros((n_platforms, n)),
+        window_unpaid_hours=zeros((n_platforms, n)),
+        spell_pay=zeros(n, np.float64),
+        spell_paid_hours=zeros(n),
+        spell_unpaid_hours=zeros(n),
     )
