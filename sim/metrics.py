@@ -92,7 +92,11 @@ def pay_distribution(
     n = np.count_nonzero(worked)
     if n == 0:
         return {k: 0.0 for k in WINDOW}
-    # dense over everyone, masked in the sums: cheaper than selecting those who worked
+    if n < worked.size // 2:  # few worked: select them first
+        who = np.flatnonzero(worked)
+        pay, paid_hours, unpaid_hours, min_wage = (x[who] for x in (pay, paid_hours, unpaid_hours, min_wage))
+        worked = np.ones(n, bool)
+    # else dense over everyone, masked in the sums: cheaper than selecting those who worked
     tiny = np.finfo(paid_hours.dtype).tiny
     effective = pay / np.maximum(paid_hours + unpaid_hours, tiny)
     paid_rate = pay / np.maximum(paid_hours, tiny)
@@ -267,11 +271,10 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
         overall["half_life_weeks"] = float(model.params.weeks * 100)
 
     def group(frame, column: str, names: list[str], windows) -> dict[str, dict[str, float]]:
-        g = frame[frame["week"] >= burn]
+        means = frame[frame["week"] >= burn].groupby(column, sort=False)[GROUP].mean()
         out = {}
         for i, name in enumerate(names):
-            rows = g[g[column] == name]
-            vals = {k: float(rows[k].mean()) for k in GROUP}
+            vals = {k: float(means.at[name, k]) for k in GROUP}
             vals.update(pay_distribution(*windows(i)))
             out[name] = vals
         return out
