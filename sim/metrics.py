@@ -84,6 +84,10 @@ def gini(x: np.ndarray) -> float:
     return float(((2.0 * np.arange(1, n + 1) - n - 1) * s).sum() / (n * s.sum()))
 
 
+def _share(yes: np.ndarray, n: int) -> float:
+    return np.count_nonzero(yes) / n
+
+
 def pay_distribution(
     pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray, min_wage: np.ndarray
 ) -> dict[str, float]:
@@ -94,7 +98,9 @@ def pay_distribution(
         return {k: 0.0 for k in WINDOW}
     if n < worked.size // 2:  # few worked: select them first
         who = np.flatnonzero(worked)
-        pay, paid_hours, unpaid_hours, min_wage = (x[who] for x in (pay, paid_hours, unpaid_hours, min_wage))
+        pay, paid_hours, unpaid_hours, min_wage = (
+            x[who] for x in (pay, paid_hours, unpaid_hours, min_wage)
+        )
         worked = np.ones(n, bool)
     # else dense over everyone, masked in the sums: cheaper than selecting those who worked
     tiny = np.finfo(paid_hours.dtype).tiny
@@ -108,8 +114,8 @@ def pay_distribution(
         "p10_effective_hourly_pay_usd": float(p10),
         "p90_effective_hourly_pay_usd": float(p90),
         "mean_paid_hourly_pay_usd": float((paid_rate * worked).sum() / n),
-        "share_over_7_25_usd_per_hour": np.count_nonzero((effective > US_FEDERAL_MINIMUM_USD) & worked) / n,
-        "share_under_local_minimum_wage": np.count_nonzero((effective < min_wage) & worked) / n,
+        "share_over_7_25_usd_per_hour": _share((effective > US_FEDERAL_MINIMUM_USD) & worked, n),
+        "share_under_local_minimum_wage": _share((effective < min_wage) & worked, n),
     }
 
 
@@ -294,5 +300,12 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
     for iso, row in zip(model.iso3, countries.values(), strict=True):
         row["pay_floor_usd_per_hour"] = float(model.final_floor[model.iso3.index(iso)])
         row["min_wage_usd_per_hour"] = float(model.min_wage[model.iso3.index(iso)])
-        row["price_level_ratio"] = float(model.price_level[model.iso3.index(iso)])
+        plr = float(model.price_level[model.iso3.index(iso)])
+        row["price_level_ratio"] = plr
+        # a country's price level is one number, so pay in PPP dollars is pay / plr exactly
+        for key in ("median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd"):
+            row[key.replace("_usd", "_ppp_usd")] = row[key] / plr
+        row["income_per_active_tasker_usd"] = (
+            row["tasker_pay_usd"] / row["active_taskers"] if row["active_taskers"] > 0 else 0.0
+        )
     return {"overall": overall, "by_platform": platforms, "by_country": countries}
