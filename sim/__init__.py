@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
-    from sim.results import RunResult, evaluate, package_version, run
+    from sim.results import RunResult, evaluate, run
 
 __all__ = ["RunResult", "Scenario", "ScenarioError", "evaluate", "load_scenario", "run"]
 _RESULTS = {"RunResult", "evaluate", "package_version", "run"}

@@ -13,7 +13,7 @@ from sim.countries import load_countries
 from sim.population import draw_population
 from sim.scenario import Scenario
 from sim.taskers import NO_PLATFORM
-from sim.work import WorkMode, power, reuse_freed_memory, sum_of_products, work_job
+from sim.work import Crew, WorkMode, power, reuse_freed_memory, sum_of_products, work_job
 
 F32 = np.float32
 
@@ -269,111 +269,73 @@ class LabourMarketModel(mesa.Model):
 
     def match_and_work(self, jobs: list[Job]) -> None:
         """Each platform allocates its jobs to its active taskers; they work."""
-        s, b, pool = self.params, self.params.behaviour, self.pool
         self._open_week_accounts()
-        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
-        floor = self.pay_floor()
-        # the active taskers, grouped by platform (pool order within a platform)
+        crew = self._crew()
+        for plat in self.platforms:
+            seg = crew.segment(plat.index)
+            if seg.start < seg.stop:
+                self._work_on(plat, [j for j in jobs if j.platform == plat.index], crew, seg)
+        self._close_week(crew)
+
+    def _crew(self) -> Crew:
+        """This week's active taskers, platform by platform, with their hours, speed, LLM use,
+        accuracy, reputation and pay localisation (platform settings looked up per tasker)."""
+        b, pool = self.params.behaviour, self.pool
+        n_p, n_c = len(self.platforms), len(self.iso3)
         members = [np.flatnonzero(pool.platform == p) for p in range(n_p)]
-        idx = np.concatenate(members)
+        row = np.concatenate(members)
         bounds = np.cumsum([0] + [m.size for m in members])
         platform = np.repeat(np.arange(n_p), np.diff(bounds))
-        # this week's hours, speed, LLM use, accuracy and reputation, per tasker; platform
-        # settings looked up per tasker from small per-platform tables
+        country = pool.country[row]
+        # within a platform, members come country by country (population.py)
+        groups = np.searchsorted(platform * n_c + country, np.arange(n_p * n_c + 1))
+        offered = pool.hours_available[row]
+        qual = np.minimum(pool.qualification_left[row], offered)
+        pool.qualification_left[row] -= qual
         m = self.monitoring
         hourly = np.array([p.pay_mode == "hourly" for p in self.platforms])
         qc = np.minimum(1.0, np.array([p.spec.gold_share for p in self.platforms]) * 10.0)
         detect = np.minimum(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
-        c = pool.country[idx]
-        # members come platform by platform and, within one, country by country (population.py)
-        groups = np.searchsorted(platform * n_c + c, np.arange(n_p * n_c + 1))
-        per_group = np.diff(groups)
-        offered = pool.hours_available[idx]
-        qual = np.minimum(pool.qualification_left[idx], offered)
-        pool.qualification_left[idx] -= qual
-        available = offered - qual
-        skill = pool.skill[idx]
+        skill = pool.skill[row]
         speed = skill * (1.0 - b.monitoring_output_loss * m).astype(F32)[platform]
         speed *= np.where(hourly, 1.0 - b.hourly_shirking * (1.0 - m), 1.0).astype(F32)[platform]
         deterred = (1.0 - b.llm_deterrence * m).astype(F32)
-        uses_llm = self.rng.random(idx.size, dtype=F32) < pool.llm_propensity[idx] * deterred[platform]
+        uses_llm = self.rng.random(row.size, dtype=F32) < (
+            pool.llm_propensity[row] * deterred[platform]
+        )
         shirking = (b.quality_shirking * (1.0 - m) * (1.0 - qc)).astype(F32)
-        accuracy = pool.accuracy[idx] - shirking[platform]
-        reputation = power(pool.approval[idx], b.reputation_power)
+        accuracy = pool.accuracy[row] - shirking[platform]
+        reputation = power(pool.approval[row], b.reputation_power)
         local = np.stack([self.price_level**p.spec.pay_localisation for p in self.platforms])
-        local = np.repeat(local.ravel(), per_group)
-        floor_here = np.repeat(np.tile(floor, n_p), per_group) if floor.any() else None
+        floor = self.pay_floor()
         strictness = np.array([p.spec.rejection_strictness for p in self.platforms], dtype=F32)
-        reject_human = strictness[platform] * (1.0 - accuracy)
-        # tasks are done with an LLM where it is usable and the tasker uses one: faster, and
-        # a detected LLM label is rejected (float masks: arithmetic beats np.where on them)
+        reject = strictness[platform] * (1.0 - accuracy)
+        # with an LLM (where usable and the tasker uses one) tasks go faster and a detected
+        # LLM label is rejected; float masks, as arithmetic beats np.where on them
         llm = uses_llm.astype(F32)
         llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
-        llm_reject = reject_human + llm * (detect.astype(F32)[platform] - reject_human)
-        speed_rep, llm_speed_rep = speed * reputation, llm_speed * reputation
-        week = {k: np.zeros(idx.size, F32) for k in ("task_hours", "pay", "paid_hours", "tasks", "accepted")}
-        hours_left = available.copy()
-        for plat in self.platforms:
-            seg = slice(bounds[plat.index], bounds[plat.index + 1])
-            if seg.start == seg.stop:
-                continue
-            modes = {
-                False: WorkMode(speed[seg], reject_human[seg], speed_weight=speed_rep[seg]),
-                True: WorkMode(llm_speed[seg], llm_reject[seg], llm[seg], llm_speed_rep[seg]),
-            }
-            self._work_on(
-                plat, [j for j in jobs if j.platform == plat.index], modes, hours_left[seg],
-                c[seg], idx[seg], skill[seg], reputation[seg],
-                local[seg], None if floor_here is None else floor_here[seg],
-            )
-            self._settle(plat, modes, local[seg], accuracy[seg], float(detect[plat.index]),
-                         {k: v[seg] for k, v in week.items()})
-        # unpaid time: qualification, search (more where work is scarce), unpaid task time
-        task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
-        search = task_hours * (
-            b.search_hours_per_paid_hour
-            + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
+        llm_reject = reject + llm * (detect.astype(F32)[platform] - reject)
+        return Crew(
+            row=row, bounds=bounds, groups=groups, country=country, qual=qual,
+            available=offered - qual, skill=skill, reputation=reputation, accuracy=accuracy,
+            local=np.repeat(local.ravel(), np.diff(groups)),
+            floor=np.repeat(np.tile(floor, n_p), np.diff(groups)) if floor.any() else None,
+            detect=detect,
+            modes={
+                False: (speed, reject, None, speed * reputation),
+                True: (llm_speed, llm_reject, llm, llm_speed * reputation),
+            },
         )
-        vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
-        unpaid = qual + search + vain + (task_hours - paid_hours)
-        # pay floor: the platform tops up pay under the floor on its measure of hourly pay
-        if floor.any():
-            measured = paid_hours if s.policy.pay_floor.measured_on == "paid_time" else paid_hours + unpaid
-            due = np.where(paid_hours > 0, floor_here * measured - pay, 0.0)
-            topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
-            pay = pay + topup
-            for p in range(n_p):
-                total_topup = float(topup[bounds[p] : bounds[p + 1]].sum())
-                if total_topup > 0:
-                    lab_pay = self.lab_platform_pay[:, p]
-                    share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
-                    self.lab_platform_pay[:, p] += total_topup * share
-                    self.topup_by_platform[p] += total_topup
-        self.week_pay[idx] = pay
-        self.week_paid_hours[idx] = paid_hours
-        self.week_unpaid_hours[idx] = unpaid
-        self.week_accepted[idx] = week["accepted"]
-        self.week_rejected[idx] = week["tasks"] - week["accepted"]
-        flows = metrics.platform_flows(
-            groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"], skill,
-            b.want_more_work_threshold,
-        )
-        self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
-        # for the going rate: effective pay of those who worked, per platform and country
-        hours = paid_hours + unpaid
-        effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
-        self.effective_pay_sum = metrics.group_sums(effective, groups).reshape(n_p, n_c)
-        self.workers = metrics.group_sums(hours > 0, groups).reshape(n_p, n_c)
-        if self.week >= s.burn_in_weeks:
-            pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
-    def _work_on(self, plat: Platform, jobs: list[Job], modes: dict[bool, WorkMode],
-                 hours_left: np.ndarray, country: np.ndarray, who: np.ndarray,
-                 skill: np.ndarray, reputation: np.ndarray, local: np.ndarray,
-                 floor: np.ndarray | None) -> None:
+    def _work_on(self, plat: Platform, jobs: list[Job], crew: Crew, seg: slice) -> None:
         """One platform's jobs, the best-paid first, each taking what hours the better-paid
-        ones left (`hours_left` of the platform's taskers is used up in place)."""
+        ones left; then the platform settles them (`_settle`)."""
         b = self.params.behaviour
+        modes = {
+            k: WorkMode(*(None if x is None else x[seg] for x in v)) for k, v in crew.modes.items()
+        }
+        hours_left, reputation = crew.hours_left[seg], crew.reputation[seg]
+        local, floor = crew.local[seg], None if crew.floor is None else crew.floor[seg]
         order = sorted(jobs, key=lambda j: -j.offer_usd_per_hour)
         for job in order:
             modes[self.task_types[job.task].llm_usable].jobs.append(job)
@@ -382,21 +344,23 @@ class LabourMarketModel(mesa.Model):
             mode.jobs.clear()
         max_weight = float(reputation.max())
         screen = floor is not None and plat.pay_mode != "hourly"
-        eligible: dict[tuple, np.ndarray | None] = {}
+        eligible: dict[tuple, np.ndarray | slice | None] = {}
         for job in order:
             task = self.task_types[job.task]
             mode = modes[task.llm_usable]
             row = mode.tasks[len(mode.jobs)]
             mode.jobs.append(job)
-            q, thr = task.qualification_approved_tasks, max(task.skill_threshold, plat.spec.skill_threshold)
+            q = task.qualification_approved_tasks
+            thr = max(task.skill_threshold, plat.spec.skill_threshold)
             key = (job.allowed.tobytes(), q, thr)
             if key not in eligible:
-                eligible[key] = self._eligible(job.allowed, q, thr, country, who, skill)
+                eligible[key] = self._eligible(job.allowed, q, thr, crew, seg)
             sub = eligible[key]
             tasks_per_hour = 60.0 / job.minutes_per_task
             weight, speed_weight = reputation, mode.speed_weight
             if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
-                hourly_pay = F32(job.rate_usd_per_task * tasks_per_hour) * local * mode.speed * (1.0 - mode.reject)
+                rate = F32(job.rate_usd_per_task * tasks_per_hour)
+                hourly_pay = rate * local * mode.speed * (1.0 - mode.reject)
                 ratio = np.clip(hourly_pay / np.maximum(floor, 1e-9), 0.0, 1.0)
                 weight = reputation * np.where(floor > 0, ratio**b.floor_screening, 1.0)
                 speed_weight = mode.speed * weight
@@ -411,12 +375,60 @@ class LabourMarketModel(mesa.Model):
                 work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t,
                          speed_weight[sub])
                 row[sub], hours_left[sub] = t, h
+        self._settle(plat, modes, local, crew.accuracy[seg], float(crew.detect[plat.index]),
+                     {k: v[seg] for k, v in crew.week.items()})
+
+    def _close_week(self, crew: Crew) -> None:
+        """Unpaid time and pay-floor top-ups; the week's flows per tasker and per group."""
+        s, b, pool = self.params, self.params.behaviour, self.pool
+        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
+        week, available, bounds = crew.week, crew.available, crew.bounds
+        # unpaid time: qualification, search (more where work is scarce), unpaid task time
+        task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
+        search = task_hours * (
+            b.search_hours_per_paid_hour
+            + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
+        )
+        vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
+        unpaid = crew.qual + search + vain + (task_hours - paid_hours)
+        # pay floor: the platform tops up pay under the floor on its measure of hourly pay
+        if crew.floor is not None:
+            on_paid_time = s.policy.pay_floor.measured_on == "paid_time"
+            measured = paid_hours if on_paid_time else paid_hours + unpaid
+            due = np.where(paid_hours > 0, crew.floor * measured - pay, 0.0)
+            topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
+            pay = pay + topup
+            for p in range(n_p):
+                total_topup = float(topup[bounds[p] : bounds[p + 1]].sum())
+                if total_topup > 0:
+                    lab_pay = self.lab_platform_pay[:, p]
+                    share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
+                    self.lab_platform_pay[:, p] += total_topup * share
+                    self.topup_by_platform[p] += total_topup
+        row = crew.row
+        self.week_pay[row] = pay
+        self.week_paid_hours[row] = paid_hours
+        self.week_unpaid_hours[row] = unpaid
+        self.week_accepted[row] = week["accepted"]
+        self.week_rejected[row] = week["tasks"] - week["accepted"]
+        flows = metrics.platform_flows(
+            crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
+            crew.skill, b.want_more_work_threshold,
+        )
+        self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
+        # for the going rate: effective pay of those who worked, per platform and country
+        hours = paid_hours + unpaid
+        effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
+        self.effective_pay_sum = metrics.group_sums(effective, crew.groups).reshape(n_p, n_c)
+        self.workers = metrics.group_sums(hours > 0, crew.groups).reshape(n_p, n_c)
+        if self.week >= s.burn_in_weeks:
+            pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
     def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
-                  country: np.ndarray, who: np.ndarray, skill: np.ndarray):
-        """Which of a platform's taskers (sorted by country) may do a job: None for all, a
-        slice when they are one run of countries, else their positions."""
-        bounds = np.searchsorted(country, np.arange(len(self.iso3) + 1))
+                  crew: Crew, seg: slice) -> np.ndarray | slice | None:
+        """Which of a platform's taskers (`crew[seg]`, sorted by country) may do a job: None
+        for all, a slice when they are one run of countries, else their positions."""
+        bounds = np.searchsorted(crew.country[seg], np.arange(len(self.iso3) + 1))
         if approvals <= 0 and skill_threshold <= 0:
             if allowed.all():
                 return None
@@ -428,9 +440,9 @@ class LabourMarketModel(mesa.Model):
                 return slice(int(starts[0]), int(stops[-1]))
         ok = np.repeat(allowed, np.diff(bounds))
         if approvals > 0:
-            ok &= self.pool.approved_tasks[who] >= approvals
+            ok &= self.pool.approved_tasks[crew.row[seg]] >= approvals
         if skill_threshold > 0:
-            ok &= skill >= skill_threshold
+            ok &= crew.skill[seg] >= skill_threshold
         return None if ok.all() else np.flatnonzero(ok)
 
     def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,

@@ -57,7 +57,9 @@ class TaskerPool:
         self.tenure[who] = 0
         self.qualification_left[who] = qualification_hours
 
-    def add_to_spells(self, pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray) -> None:
+    def add_to_spells(
+        self, pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray
+    ) -> None:
         """A post-burn-in week's pay and hours (arrays over the pool; 0 when inactive)."""
         self.spell_pay += pay
         self.spell_paid_hours += paid_hours
@@ -76,7 +78,7 @@ class TaskerPool:
         self.spell_unpaid_hours[who] = 0.0
 
     def window(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Post-burn-in pay, paid and unpaid hours per tasker on platform `p`, open spells included."""
+        """Post-burn-in pay, paid and unpaid hours per tasker on platform `p` (open spells too)."""
         on = self.platform == p
         return (
             self.window_pay[p] + self.spell_pay * on,

@@ -13,6 +13,36 @@ BLOCK = 1 << 16  # taskers per block of a long float32 sum
 
 
 @dataclass
+class Crew:
+    """A week's active taskers, platform by platform and within one country by country,
+    with what matching needs per tasker; `row` is each one's row in the pool."""
+
+    row: np.ndarray
+    bounds: np.ndarray  # platform p's taskers are [bounds[p], bounds[p + 1])
+    groups: np.ndarray  # (platform, country) groups, consecutive: platform x countries + 1
+    country: np.ndarray
+    qual: np.ndarray  # unpaid qualification hours this week
+    available: np.ndarray  # hours offered for paid work
+    skill: np.ndarray
+    reputation: np.ndarray  # allocation weight, approval ** power
+    accuracy: np.ndarray  # after quality shirking
+    local: np.ndarray  # pay localisation multiplier
+    floor: np.ndarray | None  # pay floor, USD per hour (None: no floor this week)
+    detect: np.ndarray  # per platform: share of LLM labels detected
+    modes: dict  # with an LLM or not: (speed, reject share, LLM use, speed x reputation)
+    hours_left: np.ndarray = field(init=False)  # used up job by job
+    week: dict[str, np.ndarray] = field(init=False)  # per-tasker totals of the week's work
+
+    def __post_init__(self) -> None:
+        self.hours_left = self.available.copy()
+        names = ("task_hours", "pay", "paid_hours", "tasks", "accepted")
+        self.week = {k: np.zeros(self.row.size, F32) for k in names}
+
+    def segment(self, platform: int) -> slice:
+        return slice(int(self.bounds[platform]), int(self.bounds[platform + 1]))
+
+
+@dataclass
 class WorkMode:
     """How a platform's taskers do one kind of task: with or without an LLM where usable."""
 
@@ -24,7 +54,9 @@ class WorkMode:
     tasks: np.ndarray | None = None  # [job, tasker] tasks done
 
 
-def allocate(volume: float, capacity: np.ndarray, weight: np.ndarray, rounds: int = 4) -> np.ndarray:
+def allocate(
+    volume: float, capacity: np.ndarray, weight: np.ndarray, rounds: int = 4
+) -> np.ndarray:
     """Share `volume` in proportion to `weight`, capped by `capacity`, excess redistributed."""
     given = np.zeros_like(capacity)
     if volume <= 0 or capacity.size == 0:
