@@ -363,7 +363,7 @@ def country_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
     st.plotly_chart(
         charts.country_figure(
             table,
-            "mean_effective_hourly_pay_usd",
+            "mean_effective_hourly_pay_ppp_usd" if ppp else "mean_effective_hourly_pay_usd",
             names,
             ppp=ppp,
             mark_wages=True,

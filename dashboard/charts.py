@@ -68,6 +68,9 @@ OUTCOMES: dict[str, Outcome] = {
     "mean_effective_hourly_pay_usd": Outcome(
         "Mean effective hourly pay", "USD/h, unpaid time counted", "usd", "up"
     ),
+    "mean_effective_hourly_pay_ppp_usd": Outcome(
+        "Mean effective hourly pay (PPP)", "int$/h, unpaid time counted", "usd", "up"
+    ),
     "mean_paid_hourly_pay_usd": Outcome("Mean hourly pay, paid time", "USD/h", "usd", "up"),
     "tasker_pay_usd": Outcome("Pay to taskers", "USD/week", "usd", "up", "Pay to taskers/wk"),
     "tasker_pay_ppp_usd": Outcome("Pay to taskers (PPP)", "int$/week", "usd", "up"),
@@ -147,16 +150,17 @@ def country_figure(
 ) -> go.Figure:
     """Per country: baseline vs reform (left) and the paired change with its 95% CI (right).
 
-    `ppp` shows USD values in international dollars, dividing by the country's price level
-    ratio (`price_level_ratio` in the run summary). `mark_wages` draws each country's local
-    minimum wage and the reform's pay floor (USD/h, converted the same way).
+    `ppp` says the outcome is in international dollars (e.g. `..._ppp_usd` from the run
+    summary); the reference marks drawn with `mark_wages` (each country's local minimum wage
+    and the reform's pay floor, USD/h) are then shown in the same unit, divided by the
+    country's price level ratio (`price_level_ratio` in the run summary).
     """
     out = outcome(outcome_name)
     v = country_values(table, outcome_name).copy()
     scale = pd.Series(1.0, index=v.index)
     if ppp:
         scale = 1.0 / rows(table, "country", "price_level_ratio")["baseline_mean"].reindex(v.index)
-    v = v.mul(scale, axis=0).sort_values("baseline_mean")
+    v = v.sort_values("baseline_mean")
     labels = _names(v.index, names)
     currency = "int$" if ppp else "USD"
     unit = out.unit.replace("USD", currency)

@@ -153,7 +153,7 @@ def test_chart_builders_draw_the_comparison(computed):
     mean = row[row.outcome == "mean_effective_hourly_pay_usd"].reform_mean.iloc[0]
     plr = row[row.outcome == "price_level_ratio"].baseline_mean.iloc[0]
     assert reform_bar.x[ken] == pytest.approx(mean)
-    ppp = charts.country_figure(t, "mean_effective_hourly_pay_usd", names, ppp=True)
+    ppp = charts.country_figure(t, "mean_effective_hourly_pay_ppp_usd", names, ppp=True)
     reform_ppp = next(tr for tr in ppp.data if tr.name == "reform")
     assert reform_ppp.x[list(reform_ppp.y).index("Kenya (KEN)")] == pytest.approx(mean / plr)
     assert charts.distribution_figure(t, names).data
