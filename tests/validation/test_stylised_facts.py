@@ -44,7 +44,8 @@ def test_binding_floor_shifts_work_to_more_productive_taskers(floor):
 
 
 def test_heavy_monitoring_speed_nearly_unchanged_stress_exits_and_llm_detection_up():
-    d = deltas("heavy_monitoring")
+    # exits are noisy week to week: 8 paired replicates give the hazard's interval its power
+    d = deltas("heavy_monitoring", replicates=8)
     # Siegel et al. 2022: performance r = -0.01. Speed changes only through shirking and
     # deterred LLM use; it must stay within a few percent.
     assert abs(d["tasks_per_task_hour"]["relative_change"]) < 0.12
