@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -213,8 +214,6 @@ def dashboard(
     port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
 ) -> None:
     """Start the Streamlit dashboard on localhost."""
-    import subprocess
-
     app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     if not app_path.exists():
         fail(f"dashboard: {app_path} not found; install datalabour from its source tree")
@@ -224,7 +223,8 @@ def dashboard(
         "--server.port", str(port), "--browser.gatherUsageStats", "false",
     ]
     console.print(f"dashboard on http://127.0.0.1:{port}")
-    raise typer.Exit(subprocess.call(cmd))
+    sys.stdout.flush()
+    os.execv(sys.executable, cmd)  # become the server: stopping this process stops Streamlit
 
 
 @app.command()
