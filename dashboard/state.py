@@ -28,6 +28,7 @@ from sim.scenario import (
     deep_merge,
     from_dict,
     load_scenario,
+    parse_scenario_text,
     read_scenario_dict,
 )
 
@@ -190,17 +191,7 @@ def read_upload(name: str, content: bytes) -> tuple[Scenario, set[str]]:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(f"{name}: not a UTF-8 text file; expected a scenario YAML") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError(f"{name}:{where} YAML syntax error: {problem}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{name}: top level is a {type(data).__name__}; expected a mapping of fields"
-        )
+    data = parse_scenario_text(text, name)
     explicit = set(_leaves({k: v for k, v in data.items() if k != "extends"}))
     parent = data.pop("extends", None)
     if parent is not None:

@@ -362,18 +362,23 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"scenario file: {str(path)!r} does not exist") from None
     except OSError as e:
         raise ScenarioError(f"scenario file: {str(path)!r} cannot be read ({e.strerror})") from None
+    return parse_scenario_text(text, path.name)
+
+
+def parse_scenario_text(text: str, name: str) -> dict[str, Any]:
+    """The raw mapping of a scenario's YAML text (safe_load), or one ScenarioError line."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError(f"{path.name}:{where}: YAML syntax error: {problem}") from None
+        raise ScenarioError(f"{name}:{where} YAML syntax error: {problem}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"{path.name}: top level is a {type(data).__name__}; expected a mapping of fields"
+            f"{name}: top level is a {type(data).__name__}; expected a mapping of fields"
         )
     return data
 
