@@ -358,15 +358,7 @@ class ReferenceModel(LabourMarketModel):
         seen = self.workers > 0
         mean = self.effective_pay_sum / np.maximum(self.workers, 1)
         self.going_rate = np.where(seen, (1 - w) * self.going_rate + w * mean, self.going_rate)
-        for lab in self.labs:
-            lab.learn(
-                self.stream_done,
-                self.stream_accepted,
-                self.stream_cost,
-                self.stream_quality,
-                self.lab_platform_pay[lab.index] * (1.0 + self.platform_fees),
-                self.lab_platform_quality[lab.index],
-            )
+        self.labs_learn()
 
     def _sync(self) -> None:
         """Agent state into the pool arrays (read by the shared schedule and outcomes)."""

@@ -566,7 +566,10 @@ class LabourMarketModel(mesa.Model):
         self.exits = leaving.size
         self.active_before_exits = active.size
         pool.leave(leaving)
-        # labs read fill rate and cost
+        self.labs_learn()
+
+    def labs_learn(self) -> None:
+        """Labs read last week's fill rate and cost, per stream and per platform."""
         for lab in self.labs:
             lab.learn(
                 self.stream_done,
