@@ -596,41 +596,39 @@ def main() -> None:
     comp = computed.comparison
     names = country_names(reform.countries)
     summary_line(computed, view, baseline, reform)
-    tabs = st.tabs(
-        [
-            "Headline",
-            "By country",
-            "Distribution",
-            "Over time",
-            "Money flow",
-            "Method & sources",
-            "Share & reproduce",
-        ]
+    views = {
+        "Headline": lambda: headline_tab(comp.table, names, reform),
+        "By country": lambda: country_tab(comp.table, names),
+        "Distribution": lambda: distribution_tab(comp.table, names),
+        "Over time": lambda: time_tab(comp, reform),
+        "Money flow": lambda: money_tab(comp.table, names),
+        "Method & sources": lambda: method_tab(comp, view, baseline, reform),
+        "Share & reproduce": lambda: share_tab(computed, view, baseline, reform),
+    }
+    # Only the open tab is drawn: a lever change redraws one view, not all seven.
+    tabs = st.tabs(list(views), key="tab", on_change="rerun")
+    for tab, draw in zip(tabs, views.values(), strict=True):
+        if tab.open is not False:
+            with tab:
+                draw()
+
+
+def distribution_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
+    st.plotly_chart(charts.distribution_figure(table, names), width="stretch")
+    st.caption(
+        "Bars: 10th to 90th percentile of taskers' effective hourly pay over the summary "
+        "window (pay / paid and unpaid hours), mean over replicates; circles: median; red "
+        "ticks: local minimum wage. Grey: baseline; blue: reform."
     )
-    with tabs[0]:
-        headline_tab(comp.table, names, reform)
-    with tabs[1]:
-        country_tab(comp.table, names)
-    with tabs[2]:
-        st.plotly_chart(charts.distribution_figure(comp.table, names), width="stretch")
-        st.caption(
-            "Bars: 10th to 90th percentile of taskers' effective hourly pay over the summary "
-            "window (pay / paid and unpaid hours), mean over replicates; circles: median; red "
-            "ticks: local minimum wage. Grey: baseline; blue: reform."
-        )
-    with tabs[3]:
-        time_tab(comp, reform)
-    with tabs[4]:
-        left, right = st.columns([3, 2])
-        with left:
-            st.plotly_chart(charts.money_flow_figure(comp.table), width="stretch")
-            st.plotly_chart(charts.money_change_figure(comp.table), width="stretch")
-        with right:
-            st.plotly_chart(charts.money_sankey(comp.table, names), width="stretch")
-    with tabs[5]:
-        method_tab(comp, view, baseline, reform)
-    with tabs[6]:
-        share_tab(computed, view, baseline, reform)
+
+
+def money_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(charts.money_flow_figure(table), width="stretch")
+        st.plotly_chart(charts.money_change_figure(table), width="stretch")
+    with right:
+        st.plotly_chart(charts.money_sankey(table, names), width="stretch")
 
 
 # Worker processes re-import this script as `__mp_main__`; only a Streamlit run draws the page.

@@ -191,3 +191,30 @@ def test_every_preset_is_offered_and_picking_one_sets_the_levers():
     assert "policy.pay_floor.kind" not in at.query_params
     assert at.query_params["both.population.taskers"] == "2000"  # run settings stay
     assert metrics(at)["Median pay/hour"][1].startswith("+0.00")
+
+
+@pytest.mark.parametrize(
+    "tab, expect",
+    [
+        ("By country", "plotly"),
+        ("Distribution", "plotly"),
+        ("Over time", "plotly"),
+        ("Money flow", "plotly"),
+        ("Method & sources", "dataframe"),
+        ("Share & reproduce", "download"),
+    ],
+)
+def test_each_tab_draws_when_opened_and_only_then(tab, expect):
+    at = start()
+    assert at.metric  # the headline tab is open first
+    at.session_state["tab"] = tab
+    at.run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    assert not at.metric  # the headline cards are not drawn behind another tab
+    kinds = {el.type for el in at.main}
+    drawn = {
+        "plotly": lambda: at.get("plotly_chart"),
+        "dataframe": lambda: at.dataframe,
+        "download": lambda: at.get("download_button"),
+    }[expect]()
+    assert drawn, (tab, kinds)

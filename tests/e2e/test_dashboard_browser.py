@@ -70,8 +70,9 @@ def test_change_the_pay_floor_and_share_the_link(server, browser):
     other.goto(shared_url)
     wait_idle(other)
     assert headline(other) == after
-    other.get_by_role("tab", name="By country").click()
-    other.wait_for_timeout(2000)
+    other.get_by_role("tab", name="By country").click()  # drawn when opened
+    other.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
+    other.wait_for_timeout(1500)  # let plotly finish laying out
     other.screenshot(path=str(ARTIFACTS / "2-by-country-from-shared-link.png"), full_page=True)
     other.close()
     page.close()
