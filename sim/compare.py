@@ -39,13 +39,6 @@ def _rows(result: RunResult) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def _interval(x: np.ndarray) -> float:
-    n = x.size
-    if n < 2:
-        return float("nan")
-    return float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
-
-
 @dataclass
 class Comparison:
     """Paired reform-minus-baseline differences over replicates run with the same seeds."""
@@ -84,35 +77,35 @@ def paired_table(base: list[RunResult], reform: list[RunResult]) -> pd.DataFrame
     b_rows = [_rows(r) for r in base]
     r_rows = [_rows(r) for r in reform]
     keys = [k for k in b_rows[0] if all(k in x for x in b_rows + r_rows)]
-    records = []
-    for key in keys:
-        b = np.array([x[key] for x in b_rows], dtype=float)
-        r = np.array([x[key] for x in r_rows], dtype=float)
-        d = r - b
-        half = _interval(d)
-        n = b.size
-        unpaired = (
-            float(stats.t.ppf(0.975, 2 * n - 2) * np.sqrt(b.var(ddof=1) / n + r.var(ddof=1) / n))
-            if n > 1
-            else float("nan")
-        )
-        bm = float(b.mean())
-        records.append(
-            {
-                "scope": key[0],
-                "group": key[1],
-                "outcome": key[2],
-                "baseline_mean": bm,
-                "reform_mean": float(r.mean()),
-                "delta": float(d.mean()),
-                "delta_ci_low": float(d.mean() - half),
-                "delta_ci_high": float(d.mean() + half),
-                "relative_change": float(d.mean() / bm) if bm != 0 else float("nan"),
-                "paired_ci_halfwidth": half,
-                "unpaired_ci_halfwidth": unpaired,
-            }
-        )
-    return pd.DataFrame.from_records(records)
+    b = np.array([[x[k] for k in keys] for x in b_rows], dtype=float).reshape(-1, len(keys))
+    r = np.array([[x[k] for k in keys] for x in r_rows], dtype=float).reshape(-1, len(keys))
+    d = r - b  # [replicate, row]
+    n = b.shape[0]
+    delta, bm = d.mean(axis=0), b.mean(axis=0)
+    if n > 1:
+        half = stats.t.ppf(0.975, n - 1) * d.std(axis=0, ddof=1) / np.sqrt(n)
+        spread = np.sqrt(b.var(axis=0, ddof=1) / n + r.var(axis=0, ddof=1) / n)
+        unpaired = stats.t.ppf(0.975, 2 * n - 2) * spread
+    else:
+        half = unpaired = np.full(len(keys), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(bm != 0, delta / np.where(bm != 0, bm, 1.0), np.nan)
+    scope, group, outcome = zip(*keys, strict=True) if keys else ((), (), ())
+    return pd.DataFrame(
+        {
+            "scope": list(scope),
+            "group": list(group),
+            "outcome": list(outcome),
+            "baseline_mean": bm,
+            "reform_mean": r.mean(axis=0),
+            "delta": delta,
+            "delta_ci_low": delta - half,
+            "delta_ci_high": delta + half,
+            "relative_change": relative,
+            "paired_ci_halfwidth": half,
+            "unpaired_ci_halfwidth": unpaired,
+        }
+    )
 
 
 def compare(
