@@ -44,6 +44,7 @@ from dashboard.tables import (  # noqa: E402
     parameter_differences,
     weekly_long,
 )
+from sim.compare import Comparison  # noqa: E402
 from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError  # noqa: E402
 
 HEADLINE_CARDS = [
@@ -268,13 +269,25 @@ def compute(view: View, baseline: Scenario, reform: Scenario) -> Computed:
         return ss.computed
     slot = st.empty()
     bar = slot.progress(0.0, text="Preparing runs…")
+    preview = st.empty()
 
     def progress(done: int, total: int) -> None:
         if total:
             bar.progress(done / total, text=f"Running {total} new simulations… {done}/{total}")
 
-    computed = compare_cached(baseline, reform, view.replicates, progress)
+    def provisional(comp: Comparison) -> None:
+        """While the rest run: the headline cards from the paired replicates done so far."""
+        with preview.container():
+            st.info(
+                f"**Provisional:** {len(comp.seeds)} of {view.replicates} paired replicates "
+                "are done, so the intervals below are wide. The full result replaces this "
+                "view when the remaining runs finish."
+            )
+            headline_cards(comp.table, country_names(reform.countries), reform)
+
+    computed = compare_cached(baseline, reform, view.replicates, progress, provisional)
     slot.empty()
+    preview.empty()
     ss.computed, ss.computed_key = computed, view.key()
     return computed
 
@@ -316,7 +329,7 @@ def card(
         )
 
 
-def headline_tab(table: pd.DataFrame, names: dict[str, str], reform: Scenario) -> None:
+def headline_cards(table: pd.DataFrame, names: dict[str, str], reform: Scenario) -> None:
     for start in range(0, len(HEADLINE_CARDS), 5):
         cols = st.columns(5)
         for col, name in zip(cols, HEADLINE_CARDS[start : start + 5], strict=False):
@@ -329,6 +342,10 @@ def headline_tab(table: pd.DataFrame, names: dict[str, str], reform: Scenario) -
         for col, iso in zip(cols, spot, strict=True):
             with col:
                 card(table, "mean_effective_hourly_pay_usd", "country", iso, names.get(iso, iso))
+
+
+def headline_tab(table: pd.DataFrame, names: dict[str, str], reform: Scenario) -> None:
+    headline_cards(table, names, reform)
     with st.expander("All headline outcomes as a table"):
         t = table[table.scope == "overall"].copy()
         t.insert(0, "label", [charts.outcome(o).label for o in t.outcome])

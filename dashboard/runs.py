@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from sim.compare import Comparison, compare, replicate_seeds
+from sim.compare import Comparison, compare, paired_table, replicate_seeds
 from sim.results import RunResult, run
 from sim.scenario import Scenario
 
@@ -102,9 +102,15 @@ def _run_in_worker(scenario: Scenario, seed: int) -> RunResult:
 
 
 def ensure_runs(
-    jobs: list[tuple[Scenario, int]], progress: Callable[[int, int], None] | None = None
+    jobs: list[tuple[Scenario, int]],
+    progress: Callable[[int, int], None] | None = None,
+    arrived: Callable[[dict[RunKey, RunResult]], None] | None = None,
 ) -> dict[RunKey, RunResult]:
-    """The results of every (scenario, seed), from the cache or run (in parallel if useful)."""
+    """The results of every (scenario, seed), from the cache or run (in parallel if useful).
+
+    `progress(done, total)` follows the new runs; `arrived(got)` is called with the results
+    so far each time new ones arrive.
+    """
     got: dict[RunKey, RunResult] = {}
     todo: dict[RunKey, tuple[Scenario, int]] = {}
     for scenario, seed in jobs:
@@ -125,6 +131,8 @@ def ensure_runs(
             CACHE.put(key, got[key])
             if progress:
                 progress(i, total)
+            if arrived:
+                arrived(got)
         return got
     try:
         pool = _pool()
@@ -139,6 +147,8 @@ def ensure_runs(
                 done_count += 1
             if progress:
                 progress(done_count, total)
+            if arrived and pending:
+                arrived(got)
     except BrokenProcessPool:
         _drop_pool()
         for key, (scenario, seed) in todo.items():
@@ -158,18 +168,43 @@ class Computed:
     cached_runs: int
 
 
+def provisional_at(replicates: int) -> int:
+    """Paired replicates after which a provisional comparison is shown (0: none)."""
+    return 4 if replicates >= 8 else 0
+
+
 def compare_cached(
     baseline: Scenario,
     reform: Scenario,
     replicates: int,
     progress: Callable[[int, int], None] | None = None,
+    provisional: Callable[[Comparison], None] | None = None,
 ) -> Computed:
-    """`sim.compare.compare` with common random numbers, runs cached and run in parallel."""
+    """`sim.compare.compare` with common random numbers, runs cached and run in parallel.
+
+    With `provisional`, once `provisional_at(replicates)` paired replicates are done (and
+    more are still running) it is called once with the comparison over those replicates.
+    """
     start = time.perf_counter()
     seeds = replicate_seeds(baseline.seed, replicates)
     jobs = [(s, seed) for seed in seeds for s in (baseline, reform)]
     before = {run_key(s, seed) for s, seed in jobs if CACHE.get(run_key(s, seed)) is not None}
-    got = ensure_runs(jobs, progress)
+    shown = not provisional or provisional_at(replicates) == 0
+
+    def arrived(got: dict[RunKey, RunResult]) -> None:
+        nonlocal shown
+        pairs = [
+            seed for seed in seeds
+            if run_key(baseline, seed) in got and run_key(reform, seed) in got
+        ]
+        if shown or len(pairs) < provisional_at(replicates) or len(pairs) == replicates:
+            return
+        shown = True
+        b = [got[run_key(baseline, seed)] for seed in pairs]
+        r = [got[run_key(reform, seed)] for seed in pairs]
+        provisional(Comparison(baseline, reform, pairs, b, r, paired_table(b, r)))
+
+    got = ensure_runs(jobs, progress, arrived)
     comparison = compare(baseline, reform, replicates, runner=lambda s, seed: got[run_key(s, seed)])
     unique = {run_key(s, seed) for s, seed in jobs}
     return Computed(

@@ -26,6 +26,7 @@ from dashboard.schema import (
 )
 from dashboard.state import View, build, cli_command, normalise, read_upload, view_from_upload
 from dashboard.tables import calibration_frame, parameter_differences, weekly_long
+from sim.compare import paired_table
 from sim.scenario import ScenarioError, apply_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +138,23 @@ def test_parallel_runs_equal_runs_in_this_process(computed, monkeypatch):
     for s in seeds:
         alone = sim.run(scenario, s)
         pd.testing.assert_frame_equal(parallel[run_key(scenario, s)].weekly, alone.weekly)
+
+
+def test_a_provisional_comparison_comes_once_from_the_first_paired_replicates(computed):
+    _, baseline, _, _ = computed
+    base = baseline.with_overrides({"weeks": 12, "population.taskers": 1000})
+    reform = base.with_overrides({"policy.paid_rejections": True})
+    seen = []
+    full = compare_cached(base, reform, 8, provisional=seen.append).comparison
+    [early] = seen
+    assert early.seeds == full.seeds[:4]  # runs in this process finish in seed order
+    pd.testing.assert_frame_equal(
+        early.table, paired_table(full.baseline_runs[:4], full.reform_runs[:4])
+    )
+    assert len(full.seeds) == 8
+    seen.clear()
+    compare_cached(base, reform, 8, provisional=seen.append)  # all cached: nothing provisional
+    assert not seen
 
 
 def test_chart_builders_draw_the_comparison(computed):
