@@ -344,6 +344,11 @@ class LabourMarketModel(mesa.Model):
             mode.jobs.clear()
         max_weight = float(reputation.max())
         screen = floor is not None and plat.pay_mode != "hourly"
+        if screen:  # per tasker and way of working: piece-rate pay per USD of rate, and floor
+            for mode in modes.values():
+                mode.pay_per_rate = local * mode.speed * (1.0 - mode.reject)
+            floor_over = np.maximum(floor, 1e-9)
+            floored = None if floor.all() else floor > 0
         eligible: dict[tuple, np.ndarray | slice | None] = {}
         for job in order:
             task = self.task_types[job.task]
@@ -360,10 +365,13 @@ class LabourMarketModel(mesa.Model):
             weight, speed_weight = reputation, mode.speed_weight
             if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
                 rate = F32(job.rate_usd_per_task * tasks_per_hour)
-                hourly_pay = rate * local * mode.speed * (1.0 - mode.reject)
-                ratio = np.clip(hourly_pay / np.maximum(floor, 1e-9), 0.0, 1.0)
-                weight = reputation * np.where(floor > 0, ratio**b.floor_screening, 1.0)
+                ratio = np.minimum(rate * mode.pay_per_rate / floor_over, 1.0)  # pay >= 0
+                screened = power(ratio, b.floor_screening)
+                if floored is not None:
+                    screened[~floored] = 1.0
+                weight = reputation * screened
                 speed_weight = mode.speed * weight
+                max_weight = float(weight.max())  # a tighter bound: the fast path more often
             if sub is None:
                 work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row,
                          speed_weight)

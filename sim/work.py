@@ -52,6 +52,7 @@ class WorkMode:
     speed_weight: np.ndarray | None = None  # per tasker, speed x reputation
     jobs: list = field(default_factory=list)  # the jobs done this way, in the order worked
     tasks: np.ndarray | None = None  # [job, tasker] tasks done
+    pay_per_rate: np.ndarray | None = None  # under a floor: hourly pay per USD of piece rate
 
 
 def allocate(
@@ -123,14 +124,15 @@ def power(x: np.ndarray, exponent: float) -> np.ndarray:
     n = int(exponent)
     if n != exponent or not 0 <= n <= 64:
         return x ** F32(exponent)
-    result = np.ones_like(x)
-    base = x.copy()
+    if n == 0:
+        return np.ones_like(x)
+    result, base = None, x
     while n:
         if n & 1:
-            result *= base
+            result = base.copy() if result is None else result * base
         n >>= 1
         if n:
-            base *= base
+            base = base * base
     return result
 
 
