@@ -107,13 +107,15 @@ class Lab(mesa.Agent):
                 st["automation"] = min(share, cap)
             else:
                 st["automation"] = min(st["automation"], cap_policy)
-            st["minutes"] = task.minutes_per_task * (1.0 + s.automation.hardening * st["automation"])
+            hardening = s.automation.hardening * st["automation"]
+            st["minutes"] = task.minutes_per_task * (1.0 + hardening)
             old = st["offer"]
             if st["fill"] < self.spec.fill_rate_target:
                 ceiling = spec.pay_norm_usd_per_hour * self.spec.pay_ceiling_multiple_of_norm
                 st["offer"] = min(old * (1.0 + self.spec.pay_raise_per_week), max(ceiling, old))
             else:
-                st["offer"] = max(spec.pay_norm_usd_per_hour, old * (1.0 - self.spec.pay_cut_per_week))
+                cut = old * (1.0 - self.spec.pay_cut_per_week)
+                st["offer"] = max(spec.pay_norm_usd_per_hour, cut)
             st["offer_cut"] = max(0.0, 1.0 - st["offer"] / old)
         # human volume, cut to what the budget buys
         planned = []

@@ -114,7 +114,9 @@ def validate(
 
 @app.command()
 def calibrate(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML")] = Path("scenarios/baseline.yaml"),
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML")] = Path(
+        "scenarios/baseline.yaml"
+    ),
     sets: SetOpt = None,
     replicates: Annotated[int, typer.Option(min=1, help="runs with different seeds")] = 5,
     out: Annotated[Path | None, typer.Option(help="folder for calibration.json and .md")] = None,

@@ -207,7 +207,9 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
             "tasks_per_task_hour": _ratio(
                 float(model.stream_done.sum()), total["task_hours"]
             ),
-            "llm_detection_rate": _ratio(model.llm_detected, model.llm_detected + model.fake_labels),
+            "llm_detection_rate": _ratio(
+                model.llm_detected, model.llm_detected + model.fake_labels
+            ),
         }
     )
     return out

@@ -121,11 +121,16 @@ class LabourMarketModel(mesa.Model):
             for lab in self.params.labs
             for st in lab.streams
         ]
-        weights = [st.demand_task_hours_per_tasker for lab in self.params.labs for st in lab.streams]
+        weights = [
+            st.demand_task_hours_per_tasker for lab in self.params.labs for st in lab.streams
+        ]
         mean_offer = sum(offers) / max(sum(weights), 1e-12)
         share = self.params.behaviour.initial_expected_pay_share
         rate = np.array(
-            [mean_offer * share * self.price_level ** p.spec.pay_localisation for p in self.platforms]
+            [
+                mean_offer * share * self.price_level**p.spec.pay_localisation
+                for p in self.platforms
+            ]
         )
         return rate.astype(float)
 
@@ -214,7 +219,8 @@ class LabourMarketModel(mesa.Model):
         tech = self.params.technology
         years = self.week / 52.0
         for k, t in enumerate(self.task_types):
-            self.ai_cost[k] = t.ai_cost_usd_per_label * (1.0 - tech.ai_cost_decline_per_year) ** years
+            decline = (1.0 - tech.ai_cost_decline_per_year) ** years
+            self.ai_cost[k] = t.ai_cost_usd_per_label * decline
             ceiling = min(tech.ai_quality_ceiling, t.ai_quality_max_relative)
             closed = 1.0 - (1.0 - tech.ai_quality_gain_per_year) ** years
             start = t.ai_quality_relative

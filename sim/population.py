@@ -34,10 +34,12 @@ def draw_population(
     country = np.sort(rng.choice(len(p), size=n, p=p).astype(np.int16))
     skill = np.exp(rng.normal(0.0, pop.skill_sigma, n)).astype(f32)
     accuracy = np.clip(rng.normal(pop.accuracy_mean, pop.accuracy_sd, n), 0.3, 0.995).astype(f32)
-    hours = np.exp(np.log(pop.hours_available_median) + pop.hours_available_sigma * rng.normal(size=n))
+    log_hours = np.log(pop.hours_available_median)
+    hours = np.exp(log_hours + pop.hours_available_sigma * rng.normal(size=n))
     hours = np.minimum(hours, pop.hours_available_max).astype(f32)
     r_median = country_medians(scenario, min_wage_usd_per_hour)
-    reservation = (r_median[country] * np.exp(pop.reservation_wage_sigma * rng.normal(size=n))).astype(f32)
+    spread = np.exp(pop.reservation_wage_sigma * rng.normal(size=n))
+    reservation = (r_median[country] * spread).astype(f32)
     m = pop.llm_propensity_mean
     if 0.0 < m < 1.0:
         llm = rng.beta(2.0, 2.0 * (1.0 - m) / m, n).astype(f32)

@@ -109,7 +109,9 @@ def result_of(model: LabourMarketModel) -> RunResult:
     )
 
 
-def evaluate(scenario: Scenario | str | Path, seed: int | None = None, **overrides: Any) -> dict[str, float]:
+def evaluate(
+    scenario: Scenario | str | Path, seed: int | None = None, **overrides: Any
+) -> dict[str, float]:
     """The overall summary as a plain function of parameters (EMA workbench, SALib, loops).
 
     Dotted paths can be passed with double underscores: ``policy__paid_rejections=True``.

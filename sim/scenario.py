@@ -54,7 +54,10 @@ class Population(_Base):
     hours_available_sigma: float = _f(0.6, "lognormal sigma of hours available", ge=0, le=3)
     hours_available_max: float = _f(70, "cap on hours available per week", gt=0, le=112)
     reservation_wage_sigma: float = _f(
-        1.85, "lognormal sigma of reservation wages (0.798/sigma = extensive elasticity)", gt=0, le=5
+        1.85,
+        "lognormal sigma of reservation wages (0.798/sigma = extensive elasticity)",
+        gt=0,
+        le=5,
     )
     reservation_wage_share_of_minimum_wage: float = _f(
         0.2, "country median reservation wage as a multiple of the minimum wage", gt=0, le=5
@@ -86,7 +89,9 @@ class TaskType(_Base):
 
 
 class Technology(_Base):
-    ai_cost_decline_per_year: float = _f(0.5, "share by which AI label cost falls a year", ge=0, lt=1)
+    ai_cost_decline_per_year: float = _f(
+        0.5, "share by which AI label cost falls a year", ge=0, lt=1
+    )
     ai_quality_ceiling: float = _f(
         1.1, "AI quality (relative to human) all task types approach", gt=0, le=2
     )
@@ -235,7 +240,10 @@ class Behaviour(_Base):
         0.6, "week-0 expected effective pay as a share of the mean posted hourly offer"
     )
     floor_screening: float = _f(
-        2.0, "under a floor, allocation weight x (piece-rate hourly pay / floor) ** this", ge=0, le=20
+        2.0,
+        "under a floor, allocation weight x (piece-rate hourly pay / floor) ** this",
+        ge=0,
+        le=20,
     )
     want_more_work_threshold: Share = _f(
         0.9, "a tasker whose paid hours fall under this share of offered hours wants more"
@@ -268,7 +276,8 @@ class Scenario(_Base):
         known = set(load_countries().index)
         for i, c in enumerate(self.countries):
             if c not in known:
-                raise _err(f"countries.{i}", c, f"an ISO3 code in sim/data/countries.csv: {sorted(known)}")
+                allowed = f"an ISO3 code in sim/data/countries.csv: {sorted(known)}"
+                raise _err(f"countries.{i}", c, allowed)
         if len(set(self.countries)) != len(self.countries):
             raise _err("countries", self.countries, "each country once")
         if self.burn_in_weeks >= self.weeks:
@@ -398,7 +407,9 @@ def read_scenario_dict(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[s
     """The raw scenario mapping of a file, with `extends:` resolved."""
     path = Path(path).resolve()
     if path in _seen:
-        raise ScenarioError(f"extends: {path.name!r} extends itself (cycle through {_seen[0].name})")
+        raise ScenarioError(
+            f"extends: {path.name!r} extends itself (cycle through {_seen[0].name})"
+        )
     data = _read_yaml(path)
     parent = data.pop("extends", None)
     sets = data.pop("set", None)
@@ -485,12 +496,12 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
             continue
         if not isinstance(node, dict):
             raise ScenarioError(f"override {path}: {here} is a value, not a group of fields")
-        if model is not None and key not in model.model_fields:
-            if isinstance(model, type) and model is not _DICT:
-                allowed = ", ".join(model.model_fields)
-                raise ScenarioError(
-                    f"override {path}: {key!r} is not a field of {here}; allowed: {allowed}"
-                )
+        unknown = model is not None and key not in model.model_fields
+        if unknown and isinstance(model, type) and model is not _DICT:
+            allowed = ", ".join(model.model_fields)
+            raise ScenarioError(
+                f"override {path}: {key!r} is not a field of {here}; allowed: {allowed}"
+            )
         if last:
             node[key] = value
             return

@@ -107,7 +107,9 @@ LEVERS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(levers=LEVERS, seed=st.integers(0, 2**32))
 def test_identity_holds_under_any_levers(small_baseline, levers, seed):
     scn = small_baseline.with_overrides({**levers, "population.taskers": 800, "weeks": 14,

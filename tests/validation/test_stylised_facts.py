@@ -36,7 +36,8 @@ def test_binding_floor_raises_pay_of_those_still_working(floor):
 def test_binding_floor_cuts_hours_more_than_people(floor):
     """Horton 2025: hours fall much more than the number of people hired."""
     assert floor["paid_hours"]["delta_ci_high"] < 0
-    assert floor["paid_hours"]["relative_change"] < floor["taskers_with_paid_work"]["relative_change"]
+    hours, people = floor["paid_hours"], floor["taskers_with_paid_work"]
+    assert hours["relative_change"] < people["relative_change"]
 
 
 def test_binding_floor_shifts_work_to_more_productive_taskers(floor):
