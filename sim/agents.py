@@ -158,7 +158,7 @@ class Lab(mesa.Agent):
         known = np.isfinite(self.platform_cost)
         if not known.any() or self.spec.platform_cost_sensitivity == 0:
             return
-        cost = np.where(known, self.platform_cost, np.nanmean(self.platform_cost[known]))
+        cost = np.where(known, self.platform_cost, self.platform_cost[known].mean())
         util = np.log(np.maximum(self.base_platform_shares, 1e-12)) - (
             self.spec.platform_cost_sensitivity * np.log(cost / np.exp(np.log(cost).mean()))
         )

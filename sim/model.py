@@ -38,6 +38,7 @@ class LabourMarketModel(mesa.Model):
         self.ai_quality = np.array([t.ai_quality_relative for t in s.task_types])
 
         self.platforms = [Platform(self, p, i) for i, p in enumerate(s.platforms)]
+        self._reach: dict[bytes, np.ndarray] = {}
         self.stream_offset = []
         offset = 0
         for lab in s.labs:
@@ -77,8 +78,11 @@ class LabourMarketModel(mesa.Model):
         return np.isin(np.array(self.iso3), spec)
 
     def platform_reach(self, allowed: np.ndarray) -> np.ndarray:
-        """1.0 for each platform that serves at least one allowed country."""
-        return np.array([float((p.serves & allowed).any()) for p in self.platforms])
+        """1.0 for each platform that serves at least one allowed country (fixed: cached)."""
+        key = allowed.tobytes()
+        if key not in self._reach:
+            self._reach[key] = np.array([float((p.serves & allowed).any()) for p in self.platforms])
+        return self._reach[key]
 
     @property
     def policy_active(self) -> bool:
