@@ -369,7 +369,7 @@ class LabourMarketModel(mesa.Model):
             thr = max(task.skill_threshold, plat.spec.skill_threshold)
             key = (job.allowed.tobytes(), q, thr)
             if key not in eligible:
-                eligible[key] = self._eligible(job.allowed, q, thr, crew, seg)
+                eligible[key] = self._eligible(job.allowed, q, thr, crew, plat.index, seg)
             sub = eligible[key]
             tasks_per_hour = 60.0 / job.minutes_per_task
             weight, speed_weight = reputation, mode.speed_weight
@@ -443,10 +443,11 @@ class LabourMarketModel(mesa.Model):
             pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
     def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
-                  crew: Crew, seg: slice) -> np.ndarray | slice | None:
+                  crew: Crew, platform: int, seg: slice) -> np.ndarray | slice | None:
         """Which of a platform's taskers (`crew[seg]`, sorted by country) may do a job: None
         for all, a slice when they are one run of countries, else their positions."""
-        bounds = np.searchsorted(crew.country[seg], np.arange(len(self.iso3) + 1))
+        n_c = len(self.iso3)  # the platform's country groups, from the start of `seg`
+        bounds = crew.groups[platform * n_c : (platform + 1) * n_c + 1] - seg.start
         if approvals <= 0 and skill_threshold <= 0:
             if allowed.all():
                 return None
@@ -510,10 +511,11 @@ class LabourMarketModel(mesa.Model):
             elif not plat.paid_rejections:
                 hours *= accept
             week["paid_hours"] += hours
-            for j, job in enumerate(mode.jobs):
-                done, accepted, genuine, pay = per_job[j, :4]
-                pay *= price[j]
-                fake, detected = per_job[j, 4:] if mode.llm is not None else (0.0, 0.0)
+            for job, totals, job_price in zip(mode.jobs, per_job.tolist(), price.tolist(),
+                                              strict=True):  # Python floats: quicker here
+                done, accepted, genuine, pay = totals[:4]
+                pay *= job_price
+                fake, detected = totals[4:] if mode.llm is not None else (0.0, 0.0)
                 quality = genuine + fake * b.llm_label_quality
                 self.stream_accepted[job.stream] += accepted
                 self.stream_done[job.stream] += done
