@@ -50,13 +50,16 @@ def main() -> None:
         for level in (4, 5):
             start = time.perf_counter()
             set_pay_floor(page, level)
-            early = ""
-            try:  # the provisional headline (first paired replicates), if one is shown
-                page.get_by_text("Provisional:").first.wait_for(timeout=600_000)
-                early = f"provisional headline after {time.perf_counter() - start:.1f} s, "
-            except Exception:  # noqa: BLE001 - no provisional view (e.g. few replicates)
-                early = "no provisional view, "
-            page.get_by_text(f"usd_per_hour = {level:.1f}").first.wait_for(timeout=1_800_000)
+            early = "no provisional view, "
+            done = (
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                " && !document.querySelector('[data-testid=\"stProgress\"]')"
+                f" && document.body.innerText.includes('usd_per_hour = {level:.1f}')"
+            )
+            while not page.evaluate(done):  # poll: the provisional headline, then the end
+                if early.startswith("no") and page.get_by_text("Provisional:").count():
+                    early = f"provisional headline after {time.perf_counter() - start:.1f} s, "
+                page.wait_for_timeout(50)
             wait_idle(page, timeout_ms=1_800_000)
             print(
                 f"redraw after pay floor {level} USD/h: {early}complete "
