@@ -139,6 +139,7 @@ class Tasker(mesa.Agent):
         self.local = float(m.price_level[self.country]) ** plat.spec.pay_localisation
         self.floor = floor
         self.task_hours = self.pay = self.paid_hours = self.accepted = self.rejected = 0.0
+        self.fake = self.topup = 0.0
 
     def end_week(self, plat: Platform) -> None:
         """Unpaid time: qualification, search (more where work is scarce), unpaid task time."""
@@ -181,6 +182,7 @@ class Tasker(mesa.Agent):
         m.active_before_exits += 1
         if m.rng.random() < hazard:
             m.exits += 1
+            m.exits_by_group[p, self.country] += 1
             self.leave()
 
 
@@ -274,6 +276,7 @@ class ReferenceModel(LabourMarketModel):
                 t.rejected += rejected
                 pay_sum += pay
                 if llm:
+                    t.fake += accepted
                     self.fake_labels += accepted
                     self.llm_detected += n * detect
                     quality += accepted * b.llm_label_quality
@@ -297,6 +300,7 @@ class ReferenceModel(LabourMarketModel):
                 )
                 topup = s.policy.pay_floor.compliance * max(t.floor * measured - t.pay, 0.0)
                 t.pay += topup
+                t.topup = topup
                 topups += topup
         if topups > 0:
             lab_pay = self.lab_platform_pay[:, plat.index]
@@ -336,6 +340,8 @@ class ReferenceModel(LabourMarketModel):
             accepted,
             col("skill"),
             self.params.behaviour.want_more_work_threshold,
+            col("fake"),
+            col("topup"),
         )
         hours = paid + unpaid
         worked = hours > 0
@@ -352,6 +358,7 @@ class ReferenceModel(LabourMarketModel):
     def learn(self) -> None:
         self.offer_cut = self._offer_cut_by_platform()
         self.exits = self.active_before_exits = 0
+        self.exits_by_group = np.zeros((len(self.platforms), len(self.iso3)), dtype=np.intp)
         self.agents_by_type[Tasker].shuffle_do("learn")
         self._sync()
         w = self.params.behaviour.expected_pay_weight

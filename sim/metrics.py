@@ -138,20 +138,23 @@ def group_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 def platform_flows(
     bounds: np.ndarray, pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray,
     task_hours: np.ndarray, offered_hours: np.ndarray, accepted: np.ndarray, skill: np.ndarray,
-    want_more_threshold: float,
+    want_more_threshold: float, fake: np.ndarray, topup: np.ndarray | None,
 ) -> np.ndarray:
     """Weekly flows [FLOWS, group] of active taskers held in consecutive groups (`bounds`)."""
     looking = offered_hours > 0
     wants = (task_hours < want_more_threshold * offered_hours) & looking
     values = [paid_hours > 0, paid_hours, unpaid_hours, pay, looking, wants, accepted,
-              skill * paid_hours, task_hours]
-    return np.stack([np.diff(bounds).astype(float), *(group_sums(v, bounds) for v in values)])
+              skill * paid_hours, task_hours, fake]
+    sums = [np.diff(bounds).astype(float), *(group_sums(v, bounds) for v in values)]
+    sums.append(np.zeros(bounds.size - 1) if topup is None else group_sums(topup, bounds))
+    return np.stack(sums)
 
 
 # the flows `platform_flows` sums per platform and country (model.flows[platform, flow, country])
 FLOWS = [
     "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "tasker_pay_usd",
     "looking_for_work", "wanting_more_work", "labels_human", "skill_x_paid_hours", "task_hours",
+    "fake_human_labels", "pay_floor_topup_usd",
 ]
 
 
@@ -235,7 +238,6 @@ def group_outcomes(model: LabourMarketModel, by: str) -> dict[str, np.ndarray]:
         flow = dict(zip(FLOWS, flows.sum(axis=2).T, strict=True))
         revenue = (pay * fee).sum(axis=1)
         pay_ppp = (pay / model.price_level).sum(axis=1)
-    n = revenue.size
     paid_sum, unpaid_sum, pay_sum = flow["paid_hours"], flow["unpaid_hours"], flow["tasker_pay_usd"]
     out = {
         "active_taskers": flow["active_taskers"],
@@ -247,15 +249,15 @@ def group_outcomes(model: LabourMarketModel, by: str) -> dict[str, np.ndarray]:
         "tasker_pay_ppp_usd": pay_ppp,
         "share_wanting_more_work": _safe_div(flow["wanting_more_work"], flow["looking_for_work"]),
         "labels_human": flow["labels_human"],
-        "fake_human_labels": np.zeros(n),
+        "fake_human_labels": flow["fake_human_labels"],
         "mean_skill_of_working_taskers": _safe_div(flow["skill_x_paid_hours"], paid_sum),
         "lab_spend_usd": pay_sum + revenue,
         "platform_revenue_usd": revenue,
-        "pay_floor_topup_usd": np.zeros(n),
+        "pay_floor_topup_usd": flow["pay_floor_topup_usd"],
         "tasker_share_of_lab_price": _safe_div(pay_sum, pay_sum + revenue),
-        "exits": np.zeros(n),
+        "exits": model.exits_by_group.sum(axis=0 if by == "country" else 1).astype(float),
     }
-    if by == "platform":
+    if by == "platform":  # as billed to labs (the same sums, in the labs' accounts)
         out["pay_floor_topup_usd"] = model.topup_by_platform.copy()
     return out
 

@@ -409,6 +409,7 @@ class LabourMarketModel(mesa.Model):
         )
         vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
         unpaid = crew.qual + search + vain + (task_hours - paid_hours)
+        topup = None
         # pay floor: the platform tops up pay under the floor on its measure of hourly pay
         if crew.floor is not None:
             on_paid_time = s.policy.pay_floor.measured_on == "paid_time"
@@ -431,7 +432,7 @@ class LabourMarketModel(mesa.Model):
         self.week_rejected[row] = week["tasks"] - week["accepted"]
         flows = metrics.platform_flows(
             crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
-            crew.skill, b.want_more_work_threshold,
+            crew.skill, b.want_more_work_threshold, week["fake"], topup,
         )
         self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
         # for the going rate: effective pay of those who worked, per platform and country
@@ -502,6 +503,8 @@ class LabourMarketModel(mesa.Model):
             hours /= mode.speed
             week["task_hours"] += hours
             week["tasks"] += tasks
+            if mode.llm is not None:  # accepted LLM-made labels per tasker
+                week["fake"] += tasks * f[4]
             tasks *= accept
             week["accepted"] += tasks
             priced *= f[3]
@@ -584,6 +587,11 @@ class LabourMarketModel(mesa.Model):
         hazard = by_platform[plats] + F32(b.exit_hazard_underpaid_per_week) * shortfall
         leaving = active[self.rng.random(active.size, dtype=F32) < hazard]
         self.exits = leaving.size
+        n_c = len(self.iso3)
+        group = pool.platform[leaving].astype(np.intp) * n_c + pool.country[leaving]
+        self.exits_by_group = np.bincount(group, minlength=len(self.platforms) * n_c).reshape(
+            len(self.platforms), n_c
+        )
         self.active_before_exits = active.size
         pool.leave(leaving)
         self.labs_learn()

@@ -35,7 +35,7 @@ class Crew:
 
     def __post_init__(self) -> None:
         self.hours_left = self.available.copy()
-        names = ("task_hours", "pay", "paid_hours", "tasks", "accepted")
+        names = ("task_hours", "pay", "paid_hours", "tasks", "accepted", "fake")
         self.week = {k: np.zeros(self.row.size, F32) for k in names}
 
     def segment(self, platform: int) -> slice:

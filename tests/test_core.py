@@ -131,3 +131,16 @@ def test_tiny_populations_run(small_baseline, n):
     result = sim.run(small_baseline.with_overrides({"population.taskers": n, "weeks": 8,
                                                     "burn_in_weeks": 1}), seed=2)
     check_week_invariants(result.weekly)
+
+
+def test_group_exits_llm_labels_and_top_ups_add_up_to_the_market(small_baseline):
+    floor = small_baseline.with_overrides(
+        ["policy.pay_floor.kind=absolute", "policy.pay_floor.usd_per_hour=4"]
+    )
+    r = sim.run(floor, seed=3)
+    for name in ("exits", "fake_human_labels", "pay_floor_topup_usd"):
+        market = r.weekly.set_index("week")[name]
+        assert market.sum() > 0, name
+        for frame in (r.by_country, r.by_platform):
+            groups = frame.groupby("week")[name].sum()
+            np.testing.assert_allclose(groups.to_numpy(), market.to_numpy(), rtol=1e-5, atol=1e-6)
