@@ -241,6 +241,9 @@ def sweep(
         str | None, typer.Option(help="address of a running Dask scheduler, e.g. tcp://host:8786")
     ] = None,
     resume: Annotated[bool, typer.Option(help="skip runs already in the store")] = False,
+    retry_failed: Annotated[
+        bool, typer.Option(help="with --resume: run again the runs that recorded an error")
+    ] = False,
     dry_run: Annotated[bool, typer.Option(help="validate and count runs; run nothing")] = False,
 ) -> None:
     """Run a parameter sweep (grid, LHS, Sobol, Morris) into a resumable Parquet store."""
@@ -250,6 +253,8 @@ def sweep(
 
     if workers is not None and scheduler is not None:
         fail("--workers and --scheduler: give one; workers of a cluster are set where it runs")
+    if retry_failed and not resume:
+        fail("--retry-failed: only with --resume (it reruns failed runs of an existing store)")
     try:
         p = plan(sweep_file)
     except ScenarioError as e:
@@ -284,7 +289,8 @@ def sweep(
     try:
         with bar:
             report = run_sweep(
-                p, out, workers=workers, scheduler=scheduler, resume=resume, progress=progress
+                p, out, workers=workers, scheduler=scheduler, resume=resume,
+                retry_failed=retry_failed, progress=progress,
             )
     except ScenarioError as e:
         fail(str(e))
@@ -299,7 +305,10 @@ def sweep(
     if report.failed:
         for h, msg in list(report.errors.items())[:5]:
             err.print(f"run {h}: {msg}", highlight=False, soft_wrap=True)
-        hint = "; run again with --resume to retry lost runs" if report.lost else ""
+        hint = (
+            "; run again with --resume to retry lost runs" if report.lost
+            else "; after a fix, --resume --retry-failed runs them again"
+        )
         err.print(f"{report.failed} runs failed (see the error column of the store){hint}")
         raise typer.Exit(1)
 

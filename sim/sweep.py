@@ -546,8 +546,9 @@ def read_manifest(store: str | Path) -> dict[str, Any]:
         ) from None
 
 
-def _prepare_store(store: Path, plan: Plan, resume: bool) -> set[str]:
-    """Create or check the store; the hashes of runs already done."""
+def _prepare_store(store: Path, plan: Plan, resume: bool, retry_failed: bool = False) -> set[str]:
+    """Create or check the store; the hashes of runs already done (with `retry_failed`,
+    not those that recorded an error: their files are replaced when they run again)."""
     runs_dir = store / RUNS_DIR
     manifest_path = store / MANIFEST
     if manifest_path.exists():
@@ -572,7 +573,13 @@ def _prepare_store(store: Path, plan: Plan, resume: bool) -> set[str]:
         tmp.unlink(missing_ok=True)
     if not manifest_path.exists():
         _write_json(manifest_path, plan.manifest())
-    return {p.stem for p in runs_dir.glob("*.parquet")}
+    files = sorted(runs_dir.glob("*.parquet"))
+    if not (retry_failed and files):
+        return {p.stem for p in files}
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(files, columns=["run_hash", "error"]).to_pandas()
+    return set(table.run_hash[table.error.isna()])
 
 
 def load(store: str | Path) -> pd.DataFrame:
@@ -615,6 +622,7 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
+    retry_failed: bool = False,
     progress: Callable[[SweepStatus], None] | None = None,
 ) -> SweepReport:
     """Run a sweep into a store; the Python face of ``datalabour sweep``.
@@ -627,14 +635,17 @@ def run_sweep(
         ``scheduler`` (address of a running cluster), else ``workers`` (1 runs in this
         process; more, or None for one per core, start an embedded local cluster)
     resume : skip runs whose file exists (else the store must be new)
+    retry_failed : with resume, run again the runs that recorded an error
     progress : called with a `SweepStatus` at the start and after every run
     """
     p = spec if isinstance(spec, Plan) else plan(spec)
     if scheduler is not None and client is None:  # reach the cluster before touching the store
         with _client(None, scheduler, None) as remote:
-            return run_sweep(p, store, remote, resume=resume, progress=progress)
+            return run_sweep(
+                p, store, remote, resume=resume, retry_failed=retry_failed, progress=progress
+            )
     store = Path(store)
-    existing = _prepare_store(store, p, resume)
+    existing = _prepare_store(store, p, resume, retry_failed)
     pending = [r for r in p.runs if r.hash not in existing]
     status = SweepStatus(total=len(p.runs), skipped=len(p.runs) - len(pending))
     if progress:

@@ -220,6 +220,37 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypat
     assert df[df.seed != bad_seed].error.isna().all()
 
 
+def test_resume_retry_failed_reruns_only_the_runs_that_raised(tmp_path, monkeypatch) -> None:
+    p = sweep.plan(write_sweep(tmp_path))
+    real = sim.results.run
+    bad_seed = p.runs[2].seed
+    calls = []
+
+    def flaky(scenario, seed=None, progress=None):
+        calls.append(seed)
+        if seed == bad_seed:
+            raise MemoryError("out of memory")
+        return real(scenario, seed)
+
+    monkeypatch.setattr(sim.results, "run", flaky)
+    sweep.run_sweep(p, tmp_path / "store", workers=1)
+    again = sweep.run_sweep(p, tmp_path / "store", workers=1, resume=True)
+    assert (again.skipped, again.done, again.failed) == (4, 0, 0)  # plain resume: all kept
+    monkeypatch.setattr(sim.results, "run", real)
+    fixed = sweep.run_sweep(p, tmp_path / "store", workers=1, resume=True, retry_failed=True)
+    assert (fixed.skipped, fixed.done, fixed.failed) == (3, 1, 0)
+    df = sweep.load(tmp_path / "store")
+    assert len(df) == 4 and df.error.isna().all()
+    assert calls.count(bad_seed) == 1
+
+
+def test_cli_retry_failed_needs_resume(tmp_path) -> None:
+    res = CliRunner().invoke(app, ["sweep", str(write_sweep(tmp_path)), "--out",
+                                   str(tmp_path / "s"), "--retry-failed"])
+    assert res.exit_code == 2
+    assert "--retry-failed" in res.output and "--resume" in res.output
+
+
 def test_cli_failed_runs_exit_1(tmp_path, monkeypatch) -> None:
     def broken(scenario, seed=None, progress=None):
         raise RuntimeError("boom")
