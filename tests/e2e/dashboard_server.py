@@ -111,7 +111,7 @@ def headline(page) -> dict[str, str]:
     return out
 
 
-def set_pay_floor(page, usd_per_hour: float) -> None:
+def set_pay_floor(page, usd_per_hour: float, submit: bool = True) -> None:
     """Choose the absolute pay floor at a level in the sidebar form and submit it."""
     sidebar = page.locator('[data-testid="stSidebar"]')
     rule = sidebar.get_by_role("combobox", name="Pay floor rule")
@@ -121,4 +121,9 @@ def set_pay_floor(page, usd_per_hour: float) -> None:
     level = sidebar.get_by_role("spinbutton", name="Absolute floor, USD per hour")
     level.fill(f"{usd_per_hour:g}")
     level.press("Tab")
-    sidebar.get_by_role("button", name="Run comparison").click()
+    if submit:
+        submit_form(page)
+
+
+def submit_form(page) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Run comparison").click()
