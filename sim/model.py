@@ -13,7 +13,16 @@ from sim.countries import load_countries
 from sim.population import draw_population
 from sim.scenario import Scenario
 from sim.taskers import NO_PLATFORM
-from sim.work import Crew, WorkMode, power, reuse_freed_memory, sum_of_products, work_job
+from sim.work import (
+    THREADED_MIN_TASKERS,
+    Crew,
+    WorkMode,
+    power,
+    reuse_freed_memory,
+    sum_of_products,
+    work_job,
+    worker_threads,
+)
 
 F32 = np.float32
 
@@ -281,10 +290,19 @@ class LabourMarketModel(mesa.Model):
         """Each platform allocates its jobs to its active taskers; they work."""
         self._open_week_accounts()
         crew = self._crew()
-        for plat in self.platforms:
-            seg = crew.segment(plat.index)
-            if seg.start < seg.stop:
-                self._work_on(plat, [j for j in jobs if j.platform == plat.index], crew, seg)
+        work = [
+            (plat, [j for j in jobs if j.platform == plat.index], crew, crew.segment(plat.index))
+            for plat in self.platforms
+        ]
+        work = [w for w in work if w[3].start < w[3].stop]
+        if crew.row.size >= THREADED_MIN_TASKERS and len(work) > 1:
+            # platforms' taskers are disjoint: work them on two threads (numpy frees the GIL
+            # on large arrays); booked below in platform order, so results do not change
+            done = list(worker_threads().map(lambda w: self._work_on(*w), work))
+        else:
+            done = [self._work_on(*w) for w in work]
+        for (plat, *_), booked in zip(work, done, strict=True):
+            self._book(plat, booked)
         self._close_week(crew)
 
     def _crew(self) -> Crew:
@@ -337,7 +355,7 @@ class LabourMarketModel(mesa.Model):
             },
         )
 
-    def _work_on(self, plat: Platform, jobs: list[Job], crew: Crew, seg: slice) -> None:
+    def _work_on(self, plat: Platform, jobs: list[Job], crew: Crew, seg: slice) -> list[tuple]:
         """One platform's jobs, the best-paid first, each taking what hours the better-paid
         ones left; then the platform settles them (`_settle`)."""
         b = self.params.behaviour
@@ -393,8 +411,9 @@ class LabourMarketModel(mesa.Model):
                 work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t,
                          speed_weight[sub])
                 row[sub], hours_left[sub] = t, h
-        self._settle(plat, modes, local, crew.accuracy[seg], float(crew.detect[plat.index]),
-                     {k: v[seg] for k, v in crew.week.items()})
+        week = {k: v[seg] for k, v in crew.week.items()}
+        detect = float(crew.detect[plat.index])
+        return self._settle(plat, modes, local, crew.accuracy[seg], detect, week)
 
     def _close_week(self, crew: Crew) -> None:
         """Unpaid time and pay-floor top-ups; the week's flows per tasker and per group."""
@@ -466,11 +485,13 @@ class LabourMarketModel(mesa.Model):
         return None if ok.all() else np.flatnonzero(ok)
 
     def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,
-                accuracy: np.ndarray, detect: float, week: dict[str, np.ndarray]) -> None:
-        """Per job: tasks, acceptances, quality and pay into the labs' accounts; per tasker totals.
+                accuracy: np.ndarray, detect: float, week: dict[str, np.ndarray]) -> list[tuple]:
+        """Per tasker totals of the week's work; per job (returned, for `_book`): tasks done,
+        accepted, genuine quality, pay, LLM-made labels and detected ones.
 
         Each is a product of the [job, tasker] task matrix with per-tasker factors.
         """
+        booked: list[tuple] = []
         b = self.params.behaviour
         hourly = plat.pay_mode == "hourly"
         tracked = F32(1.0 - b.tracker_idle_deduction * plat.monitoring)
@@ -517,18 +538,24 @@ class LabourMarketModel(mesa.Model):
             for job, totals, job_price in zip(mode.jobs, per_job.tolist(), price.tolist(),
                                               strict=True):  # Python floats: quicker here
                 done, accepted, genuine, pay = totals[:4]
-                pay *= job_price
                 fake, detected = totals[4:] if mode.llm is not None else (0.0, 0.0)
-                quality = genuine + fake * b.llm_label_quality
-                self.stream_accepted[job.stream] += accepted
-                self.stream_done[job.stream] += done
-                self.stream_cost[job.stream] += pay * (1.0 + plat.fee_share)
-                self.stream_quality[job.stream] += quality
-                self.lab_platform_pay[job.lab, plat.index] += pay
-                self.lab_platform_quality[job.lab, plat.index] += quality
-                self.fake_labels += fake
-                self.llm_detected += detected
-                self.genuine_quality += genuine
+                booked.append((job, done, accepted, genuine, pay * job_price, fake, detected))
+        return booked
+
+    def _book(self, plat: Platform, booked: list[tuple]) -> None:
+        """A platform's settled jobs into the streams' and labs' accounts, in job order."""
+        llm_quality = self.params.behaviour.llm_label_quality
+        for job, done, accepted, genuine, pay, fake, detected in booked:
+            quality = genuine + fake * llm_quality
+            self.stream_accepted[job.stream] += accepted
+            self.stream_done[job.stream] += done
+            self.stream_cost[job.stream] += pay * (1.0 + plat.fee_share)
+            self.stream_quality[job.stream] += quality
+            self.lab_platform_pay[job.lab, plat.index] += pay
+            self.lab_platform_quality[job.lab, plat.index] += quality
+            self.fake_labels += fake
+            self.llm_detected += detected
+            self.genuine_quality += genuine
 
     def pay(self) -> None:
         """Money flows: tasker pay, platform fees, AI spend and lab spend per lab."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import platform
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,6 +148,20 @@ def sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         part = slice(start, start + BLOCK)
         out += np.einsum("im,jm->ij", a[:, part], b[:, part])
     return out
+
+
+# active taskers from which a week's platforms are worked on two threads: below it, thread
+# hand-offs cost more than they save (a speed setting, not a model parameter)
+THREADED_MIN_TASKERS = 200_000
+_THREADS: ThreadPoolExecutor | None = None
+
+
+def worker_threads() -> ThreadPoolExecutor:
+    """Two threads for platforms' work in large populations (created on first use)."""
+    global _THREADS
+    if _THREADS is None:
+        _THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="datalabour")
+    return _THREADS
 
 
 def reuse_freed_memory() -> None:

@@ -144,3 +144,17 @@ def test_group_exits_llm_labels_and_top_ups_add_up_to_the_market(small_baseline)
         for frame in (r.by_country, r.by_platform):
             groups = frame.groupby("week")[name].sum()
             np.testing.assert_allclose(groups.to_numpy(), market.to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_platforms_worked_on_threads_give_the_same_bits(small_baseline, monkeypatch):
+    import sim.model
+
+    floor = small_baseline.with_overrides(
+        ["policy.pay_floor.kind=absolute", "policy.pay_floor.usd_per_hour=4"]
+    )
+    alone = sim.run(floor, seed=4)
+    monkeypatch.setattr(sim.model, "THREADED_MIN_TASKERS", 0)  # thread even a small crew
+    threaded = sim.run(floor, seed=4)
+    pd.testing.assert_frame_equal(alone.weekly, threaded.weekly, check_exact=True)
+    pd.testing.assert_frame_equal(alone.by_country, threaded.by_country, check_exact=True)
+    assert alone.summary == threaded.summary
