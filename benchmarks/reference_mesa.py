@@ -249,7 +249,7 @@ class ReferenceModel(LabourMarketModel):
                     pay = job.rate_usd_per_task * t.local * 60.0 / minutes[-1] * (1.0 - reject)
                     w *= min(max(pay / t.floor, 0.0), 1.0) ** b.floor_screening
                 weight.append(w)
-            pay_sum = quality = 0.0
+            done = accepted_sum = genuine = pay_sum = fake = detected = 0.0
             given = share_out(job.tasks, capacity, weight)
             for t, n, mins in zip(members, given, minutes, strict=True):
                 if n <= 0:
@@ -274,21 +274,17 @@ class ReferenceModel(LabourMarketModel):
                 t.paid_hours += paid_hours
                 t.accepted += accepted
                 t.rejected += rejected
+                done += n
+                accepted_sum += accepted
                 pay_sum += pay
                 if llm:
                     t.fake += accepted
-                    self.fake_labels += accepted
-                    self.llm_detected += n * detect
-                    quality += accepted * b.llm_label_quality
+                    fake += accepted
+                    detected += n * detect
                 else:
-                    self.genuine_quality += accepted * t.work_accuracy
-                    quality += accepted * t.work_accuracy
-                self.stream_accepted[job.stream] += accepted
-                self.stream_done[job.stream] += n
-            self.stream_cost[job.stream] += pay_sum * (1.0 + plat.fee_share)
-            self.stream_quality[job.stream] += quality
-            self.lab_platform_pay[job.lab, plat.index] += pay_sum
-            self.lab_platform_quality[job.lab, plat.index] += quality
+                    genuine += accepted * t.work_accuracy
+            # the job's totals into the labs' accounts by the model's own booking
+            self._book(plat, [(job, done, accepted_sum, genuine, pay_sum, fake, detected)])
         topups = 0.0
         for t in members:
             t.end_week(plat)
