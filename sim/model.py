@@ -387,7 +387,7 @@ class LabourMarketModel(mesa.Model):
             thr = max(task.skill_threshold, plat.spec.skill_threshold)
             key = (job.allowed.tobytes(), q, thr)
             if key not in eligible:
-                eligible[key] = self._eligible(job.allowed, q, thr, crew, plat.index, seg)
+                eligible[key] = self._eligible(job.allowed, q, thr, crew, plat.index)
             sub = eligible[key]
             tasks_per_hour = 60.0 / job.minutes_per_task
             weight, speed_weight = reputation, mode.speed_weight
@@ -463,9 +463,10 @@ class LabourMarketModel(mesa.Model):
             pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
     def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
-                  crew: Crew, platform: int, seg: slice) -> np.ndarray | slice | None:
+                  crew: Crew, platform: int) -> np.ndarray | slice | None:
         """Which of a platform's taskers (`crew[seg]`, sorted by country) may do a job: None
         for all, a slice when they are one run of countries, else their positions."""
+        seg = crew.segment(platform)
         n_c = len(self.iso3)  # the platform's country groups, from the start of `seg`
         bounds = crew.groups[platform * n_c : (platform + 1) * n_c + 1] - seg.start
         if approvals <= 0 and skill_threshold <= 0:
