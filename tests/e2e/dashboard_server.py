@@ -89,14 +89,17 @@ def running_dashboard(log: Path) -> Iterator[str]:
             stop(proc)
 
 
+# true once the script has finished: no "running" status, no progress bar
+SCRIPT_DONE = (
+    "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    " && !document.querySelector('[data-testid=\"stProgress\"]')"
+)
+
+
 def wait_idle(page, timeout_ms: int = 300_000) -> None:
     """Wait until the script has finished and the headline cards are on screen."""
     page.get_by_text("Median pay/hour").first.wait_for(timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stProgress\"]')",
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(f"() => {SCRIPT_DONE}", timeout=timeout_ms)
 
 
 def headline(page) -> dict[str, str]:

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dashboard_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    SCRIPT_DONE,
     running_dashboard,
     set_pay_floor,
     submit_form,
@@ -63,8 +64,7 @@ def main() -> None:
             # Playwright's own waits poll on every animation frame, which keeps a headless
             # browser repainting and takes CPU from the simulation workers on 2 cores.
             done = (
-                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                " && !document.querySelector('[data-testid=\"stProgress\"]')"
+                f"() => {SCRIPT_DONE}"
                 f" && document.body.textContent.includes('usd_per_hour = {level:.1f}')"
             )
             provisional = "() => document.body.textContent.includes('Provisional:')"
