@@ -71,15 +71,9 @@ def percentiles(x: np.ndarray, q: list[float]) -> np.ndarray:
     position = np.asarray(q, dtype=float) / 100.0 * (x.size - 1)
     low = np.floor(position).astype(np.intp)
     high = np.minimum(low + 1, x.size - 1)
-    part = np.sort(x)
-    a, b, t = part[low].astype(float), part[high].astype(float), position - low
+    ordered = np.sort(x)
+    a, b, t = ordered[low].astype(float), ordered[high].astype(float), position - low
     return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
-
-
-def median_of_integers(x: np.ndarray) -> float:
-    """`np.median` of integers, from a sort (faster than its partition)."""
-    s = np.sort(x)
-    return (float(s[(s.size - 1) // 2]) + float(s[s.size // 2])) / 2.0
 
 
 def gini(x: np.ndarray) -> float:
@@ -180,7 +174,8 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
     on = np.flatnonzero(model.week_platform >= 0)
     sample = on[:: max(1, on.size // SAMPLE)]
     out["gini_weekly_pay"] = gini(pay[sample])
-    out["median_tenure_weeks"] = median_of_integers(pool.tenure[sample]) if on.size else 0.0
+    tenure = pool.tenure[sample]
+    out["median_tenure_weeks"] = float(percentiles(tenure, [50])[0]) if on.size else 0.0
     out["mean_skill_of_working_taskers"] = _ratio(total["skill_x_paid_hours"], paid_total)
     labels_human = float(model.stream_accepted.sum())
     quality = model.genuine_quality + model.fake_labels * model.params.behaviour.llm_label_quality
