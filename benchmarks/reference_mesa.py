@@ -347,9 +347,7 @@ class ReferenceModel(LabourMarketModel):
         )
         self.workers[plat.index] = np.bincount(country, weights=worked, minlength=len(self.iso3))
         if self.week >= self.params.burn_in_weeks:
-            self.pool.window_pay[plat.index][rows] += pay
-            self.pool.window_paid_hours[plat.index][rows] += paid
-            self.pool.window_unpaid_hours[plat.index][rows] += unpaid
+            self.pool.add_to_windows(rows, plat.index, pay, paid, unpaid)
 
     def learn(self) -> None:
         self.offer_cut = self._offer_cut_by_platform()

@@ -291,12 +291,10 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
             out[name] = vals
         return out
 
-    order = np.argsort(pool.country, kind="stable")  # taskers grouped by country, in order
-    bounds = np.searchsorted(pool.country[order], np.arange(len(model.iso3) + 1))
-    by_country_order = [pay[order], paid[order], unpaid[order], mw[order]]
+    bounds = np.searchsorted(pool.country, np.arange(len(model.iso3) + 1))  # sorted by country
 
     def by_c(i: int):
-        return [x[bounds[i] : bounds[i + 1]] for x in by_country_order]
+        return [x[bounds[i] : bounds[i + 1]] for x in (pay, paid, unpaid, mw)]
 
     def by_p(i: int):
         return (*windows[i], mw)

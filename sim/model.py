@@ -57,9 +57,7 @@ class LabourMarketModel(mesa.Model):
         self.labs = [Lab(self, spec, i) for i, spec in enumerate(s.labs)]
 
         reuse_freed_memory()
-        self.pool = draw_population(
-            s, self.worker_share, self.min_wage, len(self.platforms), self.rng
-        )
+        self.pool = draw_population(s, self.worker_share, self.min_wage, self.rng)
         n = self.pool.size
         if np.any(np.diff(self.pool.country) < 0):
             raise ValueError("the tasker pool must be sorted by country (see population.py)")

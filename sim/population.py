@@ -21,7 +21,6 @@ def draw_population(
     scenario: Scenario,
     worker_share: np.ndarray,
     min_wage_usd_per_hour: np.ndarray,
-    n_platforms: int,
     rng: np.random.Generator,
 ) -> TaskerPool:
     """A vectorised population of `scenario.population.taskers` potential taskers."""
@@ -63,9 +62,6 @@ def draw_population(
         approved_tasks=zeros(n),
         tenure=zeros(n, np.int32),
         qualification_left=zeros(n),
-        window_pay=zeros((n_platforms, n), np.float64),
-        window_paid_hours=zeros((n_platforms, n)),
-        window_unpaid_hours=zeros((n_platforms, n)),
         spell_pay=zeros(n, np.float64),
         spell_paid_hours=zeros(n),
         spell_unpaid_hours=zeros(n),

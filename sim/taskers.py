@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -27,14 +27,14 @@ class TaskerPool:
     approved_tasks: np.ndarray  # float32 approved-task count on the current platform
     tenure: np.ndarray  # int32 weeks on the current platform
     qualification_left: np.ndarray  # float32 unpaid qualification hours still to do
-    # post-burn-in accumulators, one row per platform: [platform, tasker]; the current
-    # spell on a platform is kept per tasker (cheap to add to weekly) until it closes
-    window_pay: np.ndarray  # float64
-    window_paid_hours: np.ndarray  # float32
-    window_unpaid_hours: np.ndarray  # float32
+    # post-burn-in accumulators: the current spell on a platform is kept per tasker (cheap
+    # to add to weekly); when it closes it is kept as a record (`closed`) of who, on which
+    # platform, and its totals: few taskers leave in a week, so records beat a dense
+    # [platform, tasker] table (80 bytes per potential tasker with five platforms)
     spell_pay: np.ndarray  # float64
     spell_paid_hours: np.ndarray  # float32
     spell_unpaid_hours: np.ndarray  # float32
+    closed: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -45,7 +45,8 @@ class TaskerPool:
         return self.platform != NO_PLATFORM
 
     def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
+        arrays = [getattr(self, f.name) for f in fields(self) if f.name != "closed"]
+        return sum(a.nbytes for a in arrays + [x for rec in self.closed for x in rec])
 
     def join(self, who: np.ndarray, platform: np.ndarray, expected_pay: np.ndarray,
              approval: float, qualification_hours: float) -> None:
@@ -66,24 +67,42 @@ class TaskerPool:
         self.spell_unpaid_hours += unpaid_hours
 
     def close_spells(self, who: np.ndarray) -> None:
-        """Add the open spells of taskers `who` to their platform's window accumulators."""
+        """Keep the open spells of taskers `who` as closed-spell records; start new ones."""
         platform = self.platform[who]
-        for p in np.unique(platform[platform != NO_PLATFORM]):
-            sel = who[platform == p]
-            self.window_pay[p][sel] += self.spell_pay[sel]
-            self.window_paid_hours[p][sel] += self.spell_paid_hours[sel]
-            self.window_unpaid_hours[p][sel] += self.spell_unpaid_hours[sel]
+        pay, paid = self.spell_pay[who], self.spell_paid_hours[who]
+        unpaid = self.spell_unpaid_hours[who]
+        keep = (platform != NO_PLATFORM) & ((pay != 0) | (paid != 0) | (unpaid != 0))
+        if keep.any():  # (before burn-in spells are empty: nothing to keep)
+            self.add_to_windows(who[keep], platform[keep], pay[keep], paid[keep], unpaid[keep])
         self.spell_pay[who] = 0.0
         self.spell_paid_hours[who] = 0.0
         self.spell_unpaid_hours[who] = 0.0
 
+    def add_to_windows(self, who: np.ndarray, platform: np.ndarray, pay: np.ndarray,
+                       paid_hours: np.ndarray, unpaid_hours: np.ndarray) -> None:
+        """Post-burn-in pay and hours of taskers `who` on `platform` (a record, summed later)."""
+        platform = np.broadcast_to(platform, who.shape)
+        self.closed.append((who, platform, pay, paid_hours, unpaid_hours))
+
     def window(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Post-burn-in pay, paid and unpaid hours per tasker on platform `p` (open spells too)."""
+        """Post-burn-in pay, paid and unpaid hours per tasker on platform `p` (open spells too).
+
+        Closed spells are summed in the order they closed, pay in float64 and hours in
+        float32, as running per-tasker totals would be.
+        """
+        n = self.size
+        totals = [np.zeros(n), np.zeros(n, np.float32), np.zeros(n, np.float32)]
+        for who, platform, *values in self.closed:
+            on_p = platform == p
+            if on_p.any():
+                sel = who[on_p]  # a tasker appears at most once in a record
+                for total, v in zip(totals, values, strict=True):
+                    total[sel] += v[on_p]
         on = self.platform == p
         return (
-            self.window_pay[p] + self.spell_pay * on,
-            self.window_paid_hours[p].astype(np.float64) + self.spell_paid_hours * on,
-            self.window_unpaid_hours[p].astype(np.float64) + self.spell_unpaid_hours * on,
+            totals[0] + self.spell_pay * on,
+            totals[1].astype(np.float64) + self.spell_paid_hours * on,
+            totals[2].astype(np.float64) + self.spell_unpaid_hours * on,
         )
 
     def leave(self, who: np.ndarray) -> None:
