@@ -19,6 +19,7 @@ from sim.work import (
     WorkMode,
     power,
     reuse_freed_memory,
+    split_platforms,
     sum_of_products,
     work_job,
     worker_threads,
@@ -287,34 +288,50 @@ class LabourMarketModel(mesa.Model):
     def match_and_work(self, jobs: list[Job]) -> None:
         """Each platform allocates its jobs to its active taskers; they work."""
         self._open_week_accounts()
-        crew = self._crew()
-        work = [
-            (plat, [j for j in jobs if j.platform == plat.index], crew, crew.segment(plat.index))
-            for plat in self.platforms
-        ]
-        work = [w for w in work if w[3].start < w[3].stop]
-        if crew.row.size >= THREADED_MIN_TASKERS and len(work) > 1:
-            # platforms' taskers are disjoint: work them on two threads (numpy frees the GIL
-            # on large arrays); booked below in platform order, so results do not change
-            done = list(worker_threads().map(lambda w: self._work_on(*w), work))
-        else:
-            done = [self._work_on(*w) for w in work]
-        for (plat, *_), booked in zip(work, done, strict=True):
-            self._book(plat, booked)
-        self._close_week(crew)
-
-    def _crew(self) -> Crew:
-        """This week's active taskers, platform by platform, with their hours, speed, LLM use,
-        accuracy, reputation and pay localisation (platform settings looked up per tasker)."""
-        b, pool = self.params.behaviour, self.pool
-        n_p, n_c = len(self.platforms), len(self.iso3)
+        pool, n_p = self.pool, len(self.platforms)
         members = [np.flatnonzero(pool.platform == p) for p in range(n_p)]
-        row = np.concatenate(members)
-        bounds = np.cumsum([0] + [m.size for m in members])
-        platform = np.repeat(np.arange(n_p), np.diff(bounds))
+        sizes = [m.size for m in members]
+        uses_llm = self.rng.random(sum(sizes), dtype=F32)  # drawn for the whole crew at once
+        starts = np.cumsum([0] + sizes)
+        by_platform = [[j for j in jobs if j.platform == p] for p in range(n_p)]
+
+        def work(platforms: range) -> tuple[list, dict]:
+            """A run of platforms: its crew, each platform's jobs, the week's close."""
+            draw = uses_llm[starts[platforms.start] : starts[platforms.stop]]
+            crew = self._crew(members, platforms, draw)
+            booked = [
+                (self.platforms[p], self._work_on(self.platforms[p], by_platform[p], crew))
+                for p in platforms
+                if sizes[p] > 0
+            ]
+            return booked, self._close_week(crew)
+
+        if starts[-1] >= THREADED_MIN_TASKERS and n_p > 1:
+            # two runs of platforms with disjoint taskers, on two threads (numpy frees the GIL
+            # on large arrays); booked below in platform order, so results do not change
+            done = list(worker_threads().map(work, split_platforms(sizes, 2)))
+        else:
+            done = [work(range(n_p))]
+        for booked, _ in done:
+            for plat, settled in booked:
+                self._book(plat, settled)
+        self._combine_week([closed for _, closed in done])
+
+    def _crew(self, members: list[np.ndarray], platforms: range, draw: np.ndarray) -> Crew:
+        """This week's active taskers on a run of platforms, platform by platform, with their
+        hours, speed, LLM use (`draw` against propensity), accuracy, reputation and pay
+        localisation (platform settings looked up per tasker)."""
+        b, pool = self.params.behaviour, self.pool
+        n_c = len(self.iso3)
+        runs = [members[p] for p in platforms]
+        row = np.concatenate(runs)
+        bounds = np.cumsum([0] + [m.size for m in runs])
+        platform = np.repeat(np.arange(platforms.start, platforms.stop), np.diff(bounds))
         country = pool.country[row]
         # within a platform, members come country by country (population.py)
-        groups = np.searchsorted(platform * n_c + country, np.arange(n_p * n_c + 1))
+        groups = np.searchsorted(
+            platform * n_c + country, np.arange(platforms.start * n_c, platforms.stop * n_c + 1)
+        )
         offered = pool.hours_available[row]
         qual = np.minimum(pool.qualification_left[row], offered)
         pool.qualification_left[row] -= qual
@@ -326,13 +343,12 @@ class LabourMarketModel(mesa.Model):
         speed = skill * (1.0 - b.monitoring_output_loss * m).astype(F32)[platform]
         speed *= np.where(hourly, 1.0 - b.hourly_shirking * (1.0 - m), 1.0).astype(F32)[platform]
         deterred = (1.0 - b.llm_deterrence * m).astype(F32)
-        uses_llm = self.rng.random(row.size, dtype=F32) < (
-            pool.llm_propensity[row] * deterred[platform]
-        )
+        uses_llm = draw < (pool.llm_propensity[row] * deterred[platform])
         shirking = (b.quality_shirking * (1.0 - m) * (1.0 - qc)).astype(F32)
         accuracy = pool.accuracy[row] - shirking[platform]
         reputation = power(pool.approval[row], b.reputation_power)
         local = np.stack([self.price_level**p.spec.pay_localisation for p in self.platforms])
+        local = local[platforms.start : platforms.stop]
         floor = self.pay_floor()
         strictness = np.array([p.spec.rejection_strictness for p in self.platforms], dtype=F32)
         reject = strictness[platform] * (1.0 - accuracy)
@@ -341,11 +357,12 @@ class LabourMarketModel(mesa.Model):
         llm = uses_llm.astype(F32)
         llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
         llm_reject = reject + llm * (detect.astype(F32)[platform] - reject)
+        per_group = np.diff(groups)
         return Crew(
-            row=row, bounds=bounds, groups=groups, country=country, qual=qual,
-            available=offered - qual, skill=skill, reputation=reputation, accuracy=accuracy,
-            local=np.repeat(local.ravel(), np.diff(groups)),
-            floor=np.repeat(np.tile(floor, n_p), np.diff(groups)) if floor.any() else None,
+            platforms=platforms, row=row, bounds=bounds, groups=groups, country=country,
+            qual=qual, available=offered - qual, skill=skill, reputation=reputation,
+            accuracy=accuracy, local=np.repeat(local.ravel(), per_group),
+            floor=np.repeat(np.tile(floor, len(platforms)), per_group) if floor.any() else None,
             detect=detect,
             modes={
                 False: (speed, reject, None, speed * reputation),
@@ -353,10 +370,11 @@ class LabourMarketModel(mesa.Model):
             },
         )
 
-    def _work_on(self, plat: Platform, jobs: list[Job], crew: Crew, seg: slice) -> list[tuple]:
+    def _work_on(self, plat: Platform, jobs: list[Job], crew: Crew) -> list[tuple]:
         """One platform's jobs, the best-paid first, each taking what hours the better-paid
         ones left; then the platform settles them (`_settle`)."""
         b = self.params.behaviour
+        seg = crew.segment(plat.index)
         modes = {
             k: WorkMode(*(None if x is None else x[seg] for x in v)) for k, v in crew.modes.items()
         }
@@ -413,10 +431,10 @@ class LabourMarketModel(mesa.Model):
         detect = float(crew.detect[plat.index])
         return self._settle(plat, modes, local, crew.accuracy[seg], detect, week)
 
-    def _close_week(self, crew: Crew) -> None:
-        """Unpaid time and pay-floor top-ups; the week's flows per tasker and per group."""
-        s, b, pool = self.params, self.params.behaviour, self.pool
-        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
+    def _close_week(self, crew: Crew) -> dict[str, Any]:
+        """Unpaid time and pay-floor top-ups of a run of platforms: the week's flows per
+        tasker (into the week's arrays) and per (platform, country) group (returned)."""
+        s, b = self.params, self.params.behaviour
         week, available, bounds = crew.week, crew.available, crew.bounds
         # unpaid time: qualification, search (more where work is scarce), unpaid task time
         task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
@@ -426,7 +444,7 @@ class LabourMarketModel(mesa.Model):
         )
         vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
         unpaid = crew.qual + search + vain + (task_hours - paid_hours)
-        topup = None
+        topup, topups = None, [0.0] * len(crew.platforms)
         # pay floor: the platform tops up pay under the floor on its measure of hourly pay
         if crew.floor is not None:
             on_paid_time = s.policy.pay_floor.measured_on == "paid_time"
@@ -434,39 +452,53 @@ class LabourMarketModel(mesa.Model):
             due = np.where(paid_hours > 0, crew.floor * measured - pay, 0.0)
             topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
             pay = pay + topup
-            for p in range(n_p):
-                total_topup = float(topup[bounds[p] : bounds[p + 1]].sum())
-                if total_topup > 0:
-                    lab_pay = self.lab_platform_pay[:, p]
-                    share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
-                    self.lab_platform_pay[:, p] += total_topup * share
-                    self.topup_by_platform[p] += total_topup
+            topups = [float(topup[bounds[i] : bounds[i + 1]].sum()) for i in range(bounds.size - 1)]
         row = crew.row
         self.week_pay[row] = pay
         self.week_paid_hours[row] = paid_hours
         self.week_unpaid_hours[row] = unpaid
         self.week_accepted[row] = week["accepted"]
         self.week_rejected[row] = week["tasks"] - week["accepted"]
-        flows = metrics.platform_flows(
-            crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
-            crew.skill, b.want_more_work_threshold, week["fake"], topup,
-        )
-        self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
         # for the going rate: effective pay of those who worked, per platform and country
         hours = paid_hours + unpaid
         effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
-        self.effective_pay_sum = metrics.group_sums(effective, crew.groups).reshape(n_p, n_c)
-        self.workers = metrics.group_sums(hours > 0, crew.groups).reshape(n_p, n_c)
-        if self.week >= s.burn_in_weeks:
-            pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
+        return {
+            "flows": metrics.platform_flows(
+                crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
+                crew.skill, b.want_more_work_threshold, week["fake"], topup,
+            ),
+            "topups": topups,
+            "effective_pay_sum": metrics.group_sums(effective, crew.groups),
+            "workers": metrics.group_sums(hours > 0, crew.groups),
+        }
+
+    def _combine_week(self, closed: list[dict[str, Any]]) -> None:
+        """The runs of platforms' closes, in platform order: top-ups billed to labs, flows."""
+        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
+        topups = [t for part in closed for t in part["topups"]]
+        for p, total_topup in enumerate(topups):
+            if total_topup > 0:
+                lab_pay = self.lab_platform_pay[:, p]
+                share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
+                self.lab_platform_pay[:, p] += total_topup * share
+                self.topup_by_platform[p] += total_topup
+
+        def joined(key: str) -> np.ndarray:
+            return np.concatenate([part[key] for part in closed], axis=-1)
+
+        flows = joined("flows")
+        self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
+        self.effective_pay_sum = joined("effective_pay_sum").reshape(n_p, n_c)
+        self.workers = joined("workers").reshape(n_p, n_c)
+        if self.week >= self.params.burn_in_weeks:
+            self.pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
     def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
                   crew: Crew, platform: int) -> np.ndarray | slice | None:
         """Which of a platform's taskers (`crew[seg]`, sorted by country) may do a job: None
         for all, a slice when they are one run of countries, else their positions."""
         seg = crew.segment(platform)
-        n_c = len(self.iso3)  # the platform's country groups, from the start of `seg`
-        bounds = crew.groups[platform * n_c : (platform + 1) * n_c + 1] - seg.start
+        bounds = crew.country_bounds(platform, len(self.iso3))
         if approvals <= 0 and skill_threshold <= 0:
             if allowed.all():
                 return None

@@ -15,12 +15,14 @@ BLOCK = 1 << 16  # taskers per block of a long float32 sum
 
 @dataclass
 class Crew:
-    """A week's active taskers, platform by platform and within one country by country,
-    with what matching needs per tasker; `row` is each one's row in the pool."""
+    """A week's active taskers on a run of platforms (`platforms`), platform by platform and
+    within one country by country, with what matching needs per tasker; `row` is each
+    one's row in the pool."""
 
+    platforms: range
     row: np.ndarray
-    bounds: np.ndarray  # platform p's taskers are [bounds[p], bounds[p + 1])
-    groups: np.ndarray  # (platform, country) groups, consecutive: platform x countries + 1
+    bounds: np.ndarray  # the run's i-th platform has taskers [bounds[i], bounds[i + 1])
+    groups: np.ndarray  # (platform, country) groups, consecutive: platforms x countries + 1
     country: np.ndarray
     qual: np.ndarray  # unpaid qualification hours this week
     available: np.ndarray  # hours offered for paid work
@@ -29,7 +31,7 @@ class Crew:
     accuracy: np.ndarray  # after quality shirking
     local: np.ndarray  # pay localisation multiplier
     floor: np.ndarray | None  # pay floor, USD per hour (None: no floor this week)
-    detect: np.ndarray  # per platform: share of LLM labels detected
+    detect: np.ndarray  # per platform (all of them): share of LLM labels detected
     modes: dict  # with an LLM or not: (speed, reject share, LLM use, speed x reputation)
     hours_left: np.ndarray = field(init=False)  # used up job by job
     week: dict[str, np.ndarray] = field(init=False)  # per-tasker totals of the week's work
@@ -40,7 +42,27 @@ class Crew:
         self.week = {k: np.zeros(self.row.size, F32) for k in names}
 
     def segment(self, platform: int) -> slice:
-        return slice(int(self.bounds[platform]), int(self.bounds[platform + 1]))
+        i = platform - self.platforms.start
+        return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+
+    def country_bounds(self, platform: int, n_countries: int) -> np.ndarray:
+        """Where each country's taskers start within the platform's segment (and the end)."""
+        i = platform - self.platforms.start
+        bounds = self.groups[i * n_countries : (i + 1) * n_countries + 1]
+        return bounds - bounds[0]
+
+
+def split_platforms(sizes: list[int], parts: int) -> list[range]:
+    """Platforms 0..n-1 in `parts` contiguous runs of about equal total size (none empty)."""
+    n = len(sizes)
+    parts = max(1, min(parts, n))
+    ends = np.cumsum(sizes)
+    cuts = [0]
+    for k in range(1, parts):  # the platform boundary nearest k / parts of the taskers
+        cut = int(np.argmin(np.abs(ends[:-1] - ends[-1] * k / parts))) + 1
+        cuts.append(min(max(cut, cuts[-1] + 1), n - (parts - k)))
+    cuts.append(n)
+    return [range(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 
 @dataclass
@@ -150,8 +172,9 @@ def sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-# active taskers from which a week's platforms are worked on two threads: below it, thread
-# hand-offs cost more than they save (a speed setting, not a model parameter)
+# active taskers from which a week's platforms are worked on two threads, in two runs of
+# platforms: below it, thread hand-offs cost more than they save (a speed setting, not a
+# model parameter)
 THREADED_MIN_TASKERS = 200_000
 _THREADS: ThreadPoolExecutor | None = None
 
