@@ -274,33 +274,38 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
     pool = model.pool
     post = weekly[weekly["week"] >= burn]
     overall = {k: float(post[k].mean()) for k in WEEKLY}
-    windows = [pool.window(p) for p in range(len(model.platforms))]  # (pay, paid, unpaid)
-    pay, paid, unpaid = (sum(w[k] for w in windows) for k in range(3))
     mw = model.min_wage[pool.country]
+    # per-tasker window totals, one platform at a time (a platform's arrays are freed after
+    # its pay distribution: at 10M taskers each holds 240 MB)
+    by_platform_pay, totals = [], None
+    for p in range(len(model.platforms)):
+        window = pool.window(p)  # (pay, paid, unpaid)
+        by_platform_pay.append(pay_distribution(*window, mw))
+        totals = window if totals is None else [t + w for t, w in zip(totals, window, strict=True)]
+        del window
+    pay, paid, unpaid = totals
     overall.update(pay_distribution(pay, paid, unpaid, mw))
     overall["half_life_weeks"] = half_life_weeks(overall["exit_hazard_per_week"])
     if not np.isfinite(overall["half_life_weeks"]):
         overall["half_life_weeks"] = float(model.params.weeks * 100)
 
-    def group(frame, column: str, names: list[str], windows) -> dict[str, dict[str, float]]:
+    def group(frame, column: str, names: list[str], distribution) -> dict[str, dict[str, float]]:
         means = frame[frame["week"] >= burn].groupby(column, sort=False)[GROUP].mean()
         out = {}
         for i, name in enumerate(names):
             vals = {k: float(means.at[name, k]) for k in GROUP}
-            vals.update(pay_distribution(*windows(i)))
+            vals.update(distribution(i))
             out[name] = vals
         return out
 
     bounds = np.searchsorted(pool.country, np.arange(len(model.iso3) + 1))  # sorted by country
 
-    def by_c(i: int):
-        return [x[bounds[i] : bounds[i + 1]] for x in (pay, paid, unpaid, mw)]
-
-    def by_p(i: int):
-        return (*windows[i], mw)
+    def by_c(i: int) -> dict[str, float]:
+        return pay_distribution(*(x[bounds[i] : bounds[i + 1]] for x in (pay, paid, unpaid, mw)))
 
     countries = group(by_country, "iso3", model.iso3, by_c)
-    platforms = group(by_platform, "platform", [p.spec.name for p in model.platforms], by_p)
+    names = [p.spec.name for p in model.platforms]
+    platforms = group(by_platform, "platform", names, by_platform_pay.__getitem__)
     for iso, row in zip(model.iso3, countries.values(), strict=True):
         row["pay_floor_usd_per_hour"] = float(model.final_floor[model.iso3.index(iso)])
         row["min_wage_usd_per_hour"] = float(model.min_wage[model.iso3.index(iso)])
