@@ -325,38 +325,43 @@ class LabourMarketModel(mesa.Model):
         n_c = len(self.iso3)
         runs = [members[p] for p in platforms]
         row = np.concatenate(runs)
-        bounds = np.cumsum([0] + [m.size for m in runs])
-        platform = np.repeat(np.arange(platforms.start, platforms.stop), np.diff(bounds))
+        per_platform = np.array([m.size for m in runs])
+        bounds = np.cumsum(np.concatenate([[0], per_platform]))
+        platform = np.repeat(np.arange(platforms.start, platforms.stop), per_platform)
+
+        def per_tasker(setting: np.ndarray) -> np.ndarray:
+            """A float32 setting per platform, one value per tasker of the run."""
+            return np.repeat(setting.astype(F32)[platforms.start : platforms.stop], per_platform)
+
         country = pool.country[row]
         # within a platform, members come country by country (population.py)
         groups = np.searchsorted(
             platform * n_c + country, np.arange(platforms.start * n_c, platforms.stop * n_c + 1)
         )
         offered = pool.hours_available[row]
-        qual = np.minimum(pool.qualification_left[row], offered)
-        pool.qualification_left[row] -= qual
+        left = pool.qualification_left[row]
+        qual = np.minimum(left, offered)
+        pool.qualification_left[row] = left - qual
         m = self.monitoring
         hourly = np.array([p.pay_mode == "hourly" for p in self.platforms])
         qc = np.minimum(1.0, np.array([p.spec.gold_share for p in self.platforms]) * 10.0)
         detect = np.minimum(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
         skill = pool.skill[row]
-        speed = skill * (1.0 - b.monitoring_output_loss * m).astype(F32)[platform]
-        speed *= np.where(hourly, 1.0 - b.hourly_shirking * (1.0 - m), 1.0).astype(F32)[platform]
-        deterred = (1.0 - b.llm_deterrence * m).astype(F32)
-        uses_llm = draw < (pool.llm_propensity[row] * deterred[platform])
-        shirking = (b.quality_shirking * (1.0 - m) * (1.0 - qc)).astype(F32)
-        accuracy = pool.accuracy[row] - shirking[platform]
+        speed = skill * per_tasker(1.0 - b.monitoring_output_loss * m)
+        speed *= per_tasker(np.where(hourly, 1.0 - b.hourly_shirking * (1.0 - m), 1.0))
+        uses_llm = draw < (pool.llm_propensity[row] * per_tasker(1.0 - b.llm_deterrence * m))
+        accuracy = pool.accuracy[row] - per_tasker(b.quality_shirking * (1.0 - m) * (1.0 - qc))
         reputation = power(pool.approval[row], b.reputation_power)
         local = np.stack([self.price_level**p.spec.pay_localisation for p in self.platforms])
         local = local[platforms.start : platforms.stop]
         floor = self.pay_floor()
-        strictness = np.array([p.spec.rejection_strictness for p in self.platforms], dtype=F32)
-        reject = strictness[platform] * (1.0 - accuracy)
+        strictness = np.array([p.spec.rejection_strictness for p in self.platforms])
+        reject = per_tasker(strictness) * (1.0 - accuracy)
         # with an LLM (where usable and the tasker uses one) tasks go faster and a detected
         # LLM label is rejected; float masks, as arithmetic beats np.where on them
         llm = uses_llm.astype(F32)
         llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
-        llm_reject = reject + llm * (detect.astype(F32)[platform] - reject)
+        llm_reject = reject + llm * (per_tasker(detect) - reject)
         per_group = np.diff(groups)
         return Crew(
             platforms=platforms, row=row, bounds=bounds, groups=groups, country=country,
