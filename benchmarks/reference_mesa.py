@@ -133,7 +133,7 @@ class Tasker(mesa.Agent):
         if plat.pay_mode == "hourly":
             self.speed *= 1.0 - b.hourly_shirking * (1.0 - mon)
         self.uses_llm = m.rng.random() < self.llm_propensity * (1.0 - b.llm_deterrence * mon)
-        qc = min(1.0, plat.spec.gold_share * 10.0)
+        qc = min(1.0, plat.spec.gold_share * b.quality_control_per_gold_share)
         self.work_accuracy = self.accuracy - b.quality_shirking * (1.0 - mon) * (1.0 - qc)
         self.reputation = self.approval**b.reputation_power
         self.local = float(m.price_level[self.country]) ** plat.spec.pay_localisation
@@ -167,7 +167,8 @@ class Tasker(mesa.Agent):
             self.expected_pay = (1 - w) * self.expected_pay + w * self.pay / hours
         tasks = self.accepted + self.rejected
         if tasks > 0:
-            self.approval += min(tasks / 50.0, 1.0) * 0.2 * (self.accepted / tasks - self.approval)
+            weight = min(tasks / b.approval_full_weight_tasks, 1.0) * b.approval_learning_rate
+            self.approval += weight * (self.accepted / tasks - self.approval)
         self.approved_tasks += self.accepted
         self.tenure += 1
         p = self.platform

@@ -172,19 +172,20 @@ class Lab(mesa.Agent):
     def learn(self, done: np.ndarray, accepted: np.ndarray, cost: np.ndarray, quality: np.ndarray,
               cost_by_platform: np.ndarray, quality_by_platform: np.ndarray) -> None:
         """Read last week's fill rate and cost per task, per stream and per platform."""
+        w = self.spec.cost_learning_weight
         for i, st in enumerate(self.streams):
             g = self.model.stream_offset[self.index] + i
             st["fill"] = done[g] / st["volume"] if st["volume"] > 0 else 1.0
             if accepted[g] > 0:
                 c = cost[g] / accepted[g]
                 prev = st["cost_per_task"]
-                st["cost_per_task"] = c if prev is None else 0.7 * prev + 0.3 * c
+                st["cost_per_task"] = c if prev is None else (1.0 - w) * prev + w * c
         ok = quality_by_platform > 0
         per_label = np.where(ok, cost_by_platform / np.where(ok, quality_by_platform, 1), np.nan)
         upd = np.isfinite(per_label)
         old = self.platform_cost
         self.platform_cost = np.where(
-            upd, np.where(np.isfinite(old), 0.7 * old + 0.3 * per_label, per_label), old
+            upd, np.where(np.isfinite(old), (1.0 - w) * old + w * per_label, per_label), old
         )
 
 

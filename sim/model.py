@@ -344,7 +344,8 @@ class LabourMarketModel(mesa.Model):
         pool.qualification_left[row] = left - qual
         m = self.monitoring
         hourly = np.array([p.pay_mode == "hourly" for p in self.platforms])
-        qc = np.minimum(1.0, np.array([p.spec.gold_share for p in self.platforms]) * 10.0)
+        gold = np.array([p.spec.gold_share for p in self.platforms])
+        qc = np.minimum(1.0, gold * b.quality_control_per_gold_share)
         detect = np.minimum(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
         skill = pool.skill[row]
         speed = skill * per_tasker(1.0 - b.monitoring_output_loss * m)
@@ -627,7 +628,8 @@ class LabourMarketModel(mesa.Model):
         pool.expected_pay += effective
         tasks = self.week_accepted + self.week_rejected
         rate = self.week_accepted / np.maximum(tasks, 1e-9)
-        weight = np.minimum(tasks / 50.0, 1.0).astype(F32) * F32(0.2)  # 0 without tasks
+        weight = np.minimum(tasks / b.approval_full_weight_tasks, 1.0).astype(F32)  # 0: no tasks
+        weight *= F32(b.approval_learning_rate)
         pool.approval += weight * (rate - pool.approval)
         pool.approved_tasks += self.week_accepted
         on = pool.platform != NO_PLATFORM

@@ -167,6 +167,9 @@ class Lab(_Base):
         1.0, "logit weight on ln cost per quality-adjusted label", ge=0, le=50
     )
     platform_inertia: Share = _f(0.9, "weight on last week's platform split")
+    cost_learning_weight: Share = _f(
+        0.3, "weight of last week's realised cost in the lab's cost estimates (EWMA)"
+    )
 
 
 class PayFloor(_Base):
@@ -231,6 +234,16 @@ class Behaviour(_Base):
         0.08, "share of worked time a full tracker cuts as idle (unpaid)"
     )
     quality_shirking: Share = _f(0.06, "accuracy lost without monitoring or quality control")
+    quality_control_per_gold_share: float = _f(
+        10.0, "quality control = min(1, this x gold share): it removes quality shirking",
+        ge=0, le=1000,
+    )
+    approval_learning_rate: Share = _f(
+        0.2, "weight of a week's acceptance rate in approval, at full weight"
+    )
+    approval_full_weight_tasks: float = _f(
+        50.0, "tasks in a week from which it counts with full weight in approval", gt=0, le=1e6
+    )
     llm_speedup: float = _f(1.0, "extra speed when an LLM does the task", ge=0, le=20)
     llm_deterrence: Share = _f(0.6, "share of LLM use deterred by full monitoring")
     llm_detection_base: Share = _f(0.15, "share of LLM labels detected without monitoring")

@@ -181,3 +181,24 @@ def test_windows_hold_each_taskers_post_burn_in_pay_per_platform(small_baseline)
         for k, got in enumerate(model.pool.window(p)):
             np.testing.assert_allclose(got, expected[k, p], rtol=1e-5, atol=1e-4)
     assert expected[0].sum() > 0
+
+
+def test_learning_constants_are_parameters(small_baseline):
+    """The approval step and the labs' cost EWMA weight come from the scenario."""
+    from sim.model import LabourMarketModel
+
+    frozen = small_baseline.with_overrides(["behaviour.approval_learning_rate=0", "weeks=6"])
+    model = LabourMarketModel(frozen, seed=2)
+    for _ in range(6):
+        model.step()
+    initial = np.float32(frozen.population.initial_approval)
+    assert (model.pool.approval == initial).all()
+    model = LabourMarketModel(small_baseline.with_overrides(["weeks=6"]), seed=2)
+    for _ in range(6):
+        model.step()
+    assert (model.pool.approval != initial).any()
+
+    slow = [f"labs.{i}.cost_learning_weight=0.05" for i in range(len(small_baseline.labs))]
+    a = sim.run(small_baseline, seed=2).weekly
+    b = sim.run(small_baseline.with_overrides(slow), seed=2).weekly
+    assert not np.allclose(a.lab_spend_usd, b.lab_spend_usd)
