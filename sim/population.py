@@ -30,7 +30,8 @@ def draw_population(
     p = worker_share / worker_share.sum()
     # rows grouped by country (the draw is exchangeable): a platform's members, taken in row
     # order, then come country by country, so per-country totals are sums over slices
-    country = np.sort(rng.choice(len(p), size=n, p=p).astype(np.int16))
+    drawn = rng.choice(len(p), size=n, p=p)
+    country = np.repeat(np.arange(len(p), dtype=np.int16), np.bincount(drawn, minlength=len(p)))
     skill = np.exp(rng.normal(0.0, pop.skill_sigma, n)).astype(f32)
     accuracy = np.clip(rng.normal(pop.accuracy_mean, pop.accuracy_sd, n), 0.3, 0.995).astype(f32)
     log_hours = np.log(pop.hours_available_median)
