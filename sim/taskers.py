@@ -36,6 +36,10 @@ class TaskerPool:
     spell_unpaid_hours: np.ndarray  # float32
     closed: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
+    # records are folded into one per platform once they hold this many (tasker, spell) rows
+    # per potential tasker: memory stays bounded in long runs
+    FOLD_AFTER_RECORDS_PER_TASKER = 2
+
     @property
     def size(self) -> int:
         return self.country.shape[0]
@@ -83,13 +87,12 @@ class TaskerPool:
         """Post-burn-in pay and hours of taskers `who` on `platform` (a record, summed later)."""
         platform = np.broadcast_to(platform, who.shape)
         self.closed.append((who, platform, pay, paid_hours, unpaid_hours))
+        if sum(rec[0].size for rec in self.closed) > self.FOLD_AFTER_RECORDS_PER_TASKER * self.size:
+            self._fold_records()
 
-    def window(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Post-burn-in pay, paid and unpaid hours per tasker on platform `p` (open spells too).
-
-        Closed spells are summed in the order they closed, pay in float64 and hours in
-        float32, as running per-tasker totals would be.
-        """
+    def _closed_totals(self, p: int) -> list[np.ndarray]:
+        """Closed spells' pay (float64) and paid and unpaid hours (float32) per tasker on
+        platform `p`, summed in the order they closed, as running totals would be."""
         n = self.size
         totals = [np.zeros(n), np.zeros(n, np.float32), np.zeros(n, np.float32)]
         for who, platform, *values in self.closed:
@@ -98,11 +101,27 @@ class TaskerPool:
                 sel = who[on_p]  # a tasker appears at most once in a record
                 for total, v in zip(totals, values, strict=True):
                     total[sel] += v[on_p]
+        return totals
+
+    def _fold_records(self) -> None:
+        """Replace the records by one per platform: each tasker's totals so far (later
+        spells add to them in order, so windows do not change)."""
+        platforms = np.unique(np.concatenate([rec[1] for rec in self.closed]))
+        folded = []
+        for p in platforms:
+            pay, paid, unpaid = self._closed_totals(int(p))
+            who = np.flatnonzero((pay != 0) | (paid != 0) | (unpaid != 0))
+            folded.append((who, np.broadcast_to(p, who.shape), pay[who], paid[who], unpaid[who]))
+        self.closed = folded
+
+    def window(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Post-burn-in pay, paid and unpaid hours per tasker on platform `p` (open spells too)."""
+        pay, paid, unpaid = self._closed_totals(p)
         on = self.platform == p
         return (
-            totals[0] + self.spell_pay * on,
-            totals[1].astype(np.float64) + self.spell_paid_hours * on,
-            totals[2].astype(np.float64) + self.spell_unpaid_hours * on,
+            pay + self.spell_pay * on,
+            paid.astype(np.float64) + self.spell_paid_hours * on,
+            unpaid.astype(np.float64) + self.spell_unpaid_hours * on,
         )
 
     def leave(self, who: np.ndarray) -> None:

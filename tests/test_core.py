@@ -202,3 +202,26 @@ def test_learning_constants_are_parameters(small_baseline):
     a = sim.run(small_baseline, seed=2).weekly
     b = sim.run(small_baseline.with_overrides(slow), seed=2).weekly
     assert not np.allclose(a.lab_spend_usd, b.lab_spend_usd)
+
+
+def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, monkeypatch):
+    """Records are folded into per-platform totals in long runs; the windows keep their bits."""
+    from sim.model import LabourMarketModel
+    from sim.taskers import TaskerPool
+
+    scn = small_baseline.with_overrides(["behaviour.platform_switch_probability=0.05"])
+
+    def windows() -> tuple[list, int]:
+        model = LabourMarketModel(scn, seed=6)
+        for _ in range(scn.weeks):
+            model.step()
+        pool = model.pool
+        return [pool.window(p) for p in range(len(model.platforms))], len(pool.closed)
+
+    kept, n_kept = windows()
+    monkeypatch.setattr(TaskerPool, "FOLD_AFTER_RECORDS_PER_TASKER", 0.02)
+    folded, n_folded = windows()
+    assert n_folded < n_kept  # folding did happen
+    for a, b in zip(kept, folded, strict=True):
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
