@@ -84,10 +84,16 @@ def run(
 ) -> None:
     """Run one scenario; print the summary and write results to --out."""
     import sim
+    from sim.work import check_memory
 
-    scn = _load(scenario, sets, {"population.taskers": taskers, "weeks": weeks})
-    if weeks is not None and scn.burn_in_weeks >= scn.weeks:
-        scn = scn.with_overrides({"burn_in_weeks": max(0, scn.weeks // 4)})
+    scn = _load(scenario, sets, {"population.taskers": taskers})
+    try:
+        if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
+            short = {"burn_in_weeks": weeks // 4} if scn.burn_in_weeks >= weeks else {}
+            scn = scn.with_overrides({"weeks": weeks, **short})
+        check_memory(scn.population.taskers)
+    except ScenarioError as e:
+        fail(str(e))
     with _progress() as bar:
         task = bar.add_task(f"running {scn.name}", total=scn.weeks)
         result = sim.run(scn, seed, progress=lambda: bar.advance(task))

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.results import package_version
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.work import check_memory
 
 FORMAT = 1
 MAX_RUNS = 200_000
@@ -644,6 +645,9 @@ def run_sweep(
             return run_sweep(
                 p, store, remote, resume=resume, retry_failed=retry_failed, progress=progress
             )
+    if client is None and p.runs:  # runs here or on an embedded cluster on this machine
+        largest = max(r.scenario["population"]["taskers"] for r in p.runs)
+        check_memory(largest, workers or default_workers())
     store = Path(store)
     existing = _prepare_store(store, p, resume, retry_failed)
     pending = [r for r in p.runs if r.hash not in existing]

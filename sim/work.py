@@ -205,3 +205,44 @@ def reuse_freed_memory() -> None:
     libc.mallopt(m_mmap_max, 0)
     libc.mallopt(m_trim_threshold, 2**31 - 1)
     libc.mallopt(m_arena_max, 1)
+
+
+# peak memory of one run: the interpreter and libraries, and per potential tasker (measured
+# 294-452 B at 1M-10M, benchmarks/README.md; with headroom). An engineering estimate for the
+# check below, not a model parameter.
+BASE_BYTES = 250 * 2**20
+PEAK_BYTES_PER_TASKER = 550
+
+
+def memory_available() -> int | None:
+    """Bytes of memory available to new processes now (Linux), None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def memory_needed(taskers: int, runs: int = 1) -> int:
+    """Estimated peak bytes of `runs` runs of `taskers` potential taskers side by side."""
+    return runs * (BASE_BYTES + PEAK_BYTES_PER_TASKER * taskers)
+
+
+def check_memory(taskers: int, runs: int = 1, available: int | None = None) -> None:
+    """Raise ScenarioError if `runs` side-by-side runs of this population cannot fit in memory."""
+    from sim.scenario import ScenarioError
+
+    free = memory_available() if available is None else available
+    need = memory_needed(taskers, runs)
+    if free is None or need <= free:
+        return
+    fits = max(0, (free // max(runs, 1) - BASE_BYTES) // PEAK_BYTES_PER_TASKER)
+    side = "" if runs == 1 else f" ({runs} runs side by side)"
+    raise ScenarioError(
+        f"population.taskers: {taskers:,} needs about {need / 2**30:.1f} GB of memory{side}, "
+        f"about {PEAK_BYTES_PER_TASKER} bytes per potential tasker; {free / 2**30:.1f} GB are "
+        f"available, enough for up to {fits:,} taskers"
+    )

@@ -133,3 +133,37 @@ def test_real_process_has_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stdout == "" and proc.stderr.count("\n") == 1, proc.stderr
     assert "weeks" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_population_too_large_for_memory_one_line_exit_2(monkeypatch, tmp_path):
+    """A population that cannot fit in this machine's memory stops before any run starts."""
+    import sim.work
+
+    monkeypatch.setattr(sim.work, "memory_available", lambda: 4 * 2**30)  # a 4 GB machine
+    code, out = _run(["run", BASE, "--taskers", "20000000", "--weeks", "2", "--out", str(tmp_path)])
+    assert code == 2, out
+    lines = [ln for ln in out.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "population.taskers: 20,000,000" in lines[0], out
+    assert "enough for up to" in lines[0]
+    assert not any(tmp_path.iterdir())  # nothing written
+    sweep = tmp_path.parent / "big_sweep.yaml"
+    sweep.write_text(textwrap.dedent(f"""
+        name: big
+        base: {BASE}
+        overrides: {{population.taskers: 5000000, weeks: 2, burn_in_weeks: 0}}
+        replicates: 1
+        design: {{kind: grid, parameters: {{policy.max_monitoring: [0.0, 1.0]}}}}
+        outcomes: [median_effective_hourly_pay_usd]
+        """))
+    code, out = _run(["sweep", str(sweep), "--out", str(tmp_path / "store"), "--workers", "2"])
+    assert code == 2 and "2 runs side by side" in out, out
+    assert not (tmp_path / "store").exists()
+
+
+def test_memory_check_passes_what_fits():
+    from sim.scenario import ScenarioError
+    from sim.work import check_memory, memory_needed
+
+    check_memory(1_000_000, available=memory_needed(1_000_000))
+    with pytest.raises(ScenarioError, match="population.taskers: 1,000,001"):
+        check_memory(1_000_001, available=memory_needed(1_000_000))

@@ -215,3 +215,12 @@ def test_the_cli_command_reproduces_the_numbers(computed, tmp_path):
     assert len(cli) == len(ours)
     np.testing.assert_allclose(cli.delta.to_numpy(), ours.delta.to_numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(cli.reform_mean.to_numpy(), ours.reform_mean.to_numpy(), rtol=1e-9)
+
+
+def test_a_population_too_large_for_memory_is_refused_before_running(monkeypatch):
+    import sim.work
+
+    monkeypatch.setattr(sim.work, "memory_available", lambda: 2 * 2**30)  # a 2 GB machine
+    with pytest.raises(ScenarioError, match="population.taskers: 5,000,000"):
+        build(View(shared={"population.taskers": 5_000_000}, replicates=2))
+    build(View(shared=SMALL, replicates=2))  # a small one still builds
