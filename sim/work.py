@@ -214,16 +214,27 @@ BASE_BYTES = 250 * 2**20
 PEAK_BYTES_PER_TASKER = 550
 
 
-def memory_available() -> int | None:
-    """Bytes of memory available to new processes now (Linux), None where unknown."""
+def memory_available(cgroup: str = "/sys/fs/cgroup") -> int | None:
+    """Bytes of memory available to new processes now (Linux), None where unknown: the
+    machine's available memory, or less under a container's limit (cgroup v2)."""
+    free = None
     try:
         with open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    free = int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         return None
-    return None
+    try:
+        with open(f"{cgroup}/memory.max") as f:
+            limit = f.read().strip()
+        with open(f"{cgroup}/memory.current") as f:
+            used = int(f.read().strip())
+        if limit != "max" and free is not None:
+            free = min(free, max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limit here
+    return free
 
 
 def memory_needed(taskers: int, runs: int = 1) -> int:

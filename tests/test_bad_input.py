@@ -167,3 +167,16 @@ def test_memory_check_passes_what_fits():
     check_memory(1_000_000, available=memory_needed(1_000_000))
     with pytest.raises(ScenarioError, match="population.taskers: 1,000,001"):
         check_memory(1_000_001, available=memory_needed(1_000_000))
+
+
+def test_memory_available_respects_a_container_limit(tmp_path):
+    from sim.work import memory_available
+
+    machine = memory_available(cgroup=str(tmp_path / "none"))
+    assert machine is not None and machine > 0
+    (tmp_path / "memory.max").write_text(f"{3 * 2**30}\n")
+    (tmp_path / "memory.current").write_text(f"{2**30}\n")
+    assert machine > 2 * 2**30  # (this test needs a machine with more than 2 GB free)
+    assert memory_available(cgroup=str(tmp_path)) == 2 * 2**30  # limit - used
+    (tmp_path / "memory.max").write_text("max\n")  # no limit: the machine's (it moves a little)
+    assert abs(memory_available(cgroup=str(tmp_path)) - machine) < 2**28
