@@ -30,7 +30,7 @@ class TaskerPool:
     # post-burn-in accumulators: the current spell on a platform is kept per tasker (cheap
     # to add to weekly); when it closes it is kept as a record (`closed`) of who, on which
     # platform, and its totals: few taskers leave in a week, so records beat a dense
-    # [platform, tasker] table (80 bytes per potential tasker with five platforms)
+    # [platform, tasker] table (16 bytes per platform per potential tasker)
     spell_pay: np.ndarray  # float64
     spell_paid_hours: np.ndarray  # float32
     spell_unpaid_hours: np.ndarray  # float32
@@ -49,8 +49,11 @@ class TaskerPool:
         return self.platform != NO_PLATFORM
 
     def nbytes(self) -> int:
+        """Bytes held: the state arrays and the closed-spell records (their platform column
+        is a broadcast scalar)."""
         arrays = [getattr(self, f.name) for f in fields(self) if f.name != "closed"]
-        return sum(a.nbytes for a in arrays + [x for rec in self.closed for x in rec])
+        records = [x for who, _, *values in self.closed for x in (who, *values)]
+        return sum(a.nbytes for a in arrays + records)
 
     def join(self, who: np.ndarray, platform: np.ndarray, expected_pay: np.ndarray,
              approval: float, qualification_hours: float) -> None:
