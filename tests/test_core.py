@@ -225,3 +225,15 @@ def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, m
     for a, b in zip(kept, folded, strict=True):
         for x, y in zip(a, b, strict=True):
             np.testing.assert_array_equal(x, y)
+
+
+def test_platforms_split_into_contiguous_runs_of_similar_size():
+    from sim.work import split_platforms
+
+    assert split_platforms([400, 410, 17, 30], 2) == [range(0, 1), range(1, 4)]
+    assert split_platforms([10, 10, 500, 10], 2) == [range(0, 2), range(2, 4)]
+    assert split_platforms([7], 2) == [range(0, 1)]
+    for sizes in ([0, 0, 0], [1, 0, 0, 0, 1], [5, 5]):
+        runs = split_platforms(sizes, 2)
+        assert [p for r in runs for p in r] == list(range(len(sizes)))  # each once, in order
+        assert all(len(r) > 0 for r in runs)
