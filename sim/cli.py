@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.work import check_memory
 
 app = typer.Typer(
     add_completion=False,
@@ -51,11 +52,17 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _load(path: Path, sets: list[str] | None, extra: dict | None = None) -> Scenario:
+def _load(
+    path: Path, sets: list[str] | None, extra: dict | None = None, *, to_run: bool = True
+) -> Scenario:
+    """The scenario with its overrides; one to run here must also fit in memory."""
     try:
         overrides = list(sets or [])
         overrides += [f"{k}={v}" for k, v in (extra or {}).items() if v is not None]
-        return load_scenario(path, overrides)
+        scenario = load_scenario(path, overrides)
+        if to_run:
+            check_memory(scenario.population.taskers)
+        return scenario
     except ScenarioError as e:
         fail(str(e))
         raise  # unreachable
@@ -84,16 +91,14 @@ def run(
 ) -> None:
     """Run one scenario; print the summary and write results to --out."""
     import sim
-    from sim.work import check_memory
 
     scn = _load(scenario, sets, {"population.taskers": taskers})
-    try:
-        if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
-            short = {"burn_in_weeks": weeks // 4} if scn.burn_in_weeks >= weeks else {}
+    if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
+        short = {"burn_in_weeks": weeks // 4} if scn.burn_in_weeks >= weeks else {}
+        try:
             scn = scn.with_overrides({"weeks": weeks, **short})
-        check_memory(scn.population.taskers)
-    except ScenarioError as e:
-        fail(str(e))
+        except ScenarioError as e:
+            fail(str(e))
     with _progress() as bar:
         task = bar.add_task(f"running {scn.name}", total=scn.weeks)
         result = sim.run(scn, seed, progress=lambda: bar.advance(task))
@@ -114,7 +119,7 @@ def validate(
     sets: SetOpt = None,
 ) -> None:
     """Check a scenario: prints `ok`, or one line naming the bad field (exit 2)."""
-    _load(scenario, sets)
+    _load(scenario, sets, to_run=False)
     console.print("ok")
 
 

@@ -282,7 +282,6 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
         window = pool.window(p)  # (pay, paid, unpaid)
         by_platform_pay.append(pay_distribution(*window, mw))
         totals = window if totals is None else [t + w for t, w in zip(totals, window, strict=True)]
-        del window
     pay, paid, unpaid = totals
     overall.update(pay_distribution(pay, paid, unpaid, mw))
     overall["half_life_weeks"] = half_life_weeks(overall["exit_hazard_per_week"])

@@ -78,7 +78,7 @@ class TaskerPool:
         platform = self.platform[who]
         pay, paid = self.spell_pay[who], self.spell_paid_hours[who]
         unpaid = self.spell_unpaid_hours[who]
-        keep = (platform != NO_PLATFORM) & ((pay != 0) | (paid != 0) | (unpaid != 0))
+        keep = (platform != NO_PLATFORM) & _any_nonzero(pay, paid, unpaid)
         if keep.any():  # (before burn-in spells are empty: nothing to keep)
             self.add_to_windows(who[keep], platform[keep], pay[keep], paid[keep], unpaid[keep])
         self.spell_pay[who] = 0.0
@@ -113,7 +113,7 @@ class TaskerPool:
         folded = []
         for p in platforms:
             pay, paid, unpaid = self._closed_totals(int(p))
-            who = np.flatnonzero((pay != 0) | (paid != 0) | (unpaid != 0))
+            who = np.flatnonzero(_any_nonzero(pay, paid, unpaid))
             folded.append((who, np.broadcast_to(p, who.shape), pay[who], paid[who], unpaid[who]))
         self.closed = folded
 
@@ -134,3 +134,8 @@ class TaskerPool:
         self.tenure[who] = 0
         self.approved_tasks[who] = 0.0
         self.qualification_left[who] = 0.0
+
+
+def _any_nonzero(*values: np.ndarray) -> np.ndarray:
+    """Per tasker: any of the spell totals is not zero (a record worth keeping)."""
+    return np.logical_or.reduce([v != 0 for v in values])
