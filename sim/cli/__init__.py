@@ -1,0 +1,14 @@
+"""`datalabour`: the library's functions plus argument parsing and printing, nothing more.
+
+Each module of this package registers its commands on the one Typer `app` of `sim.cli.base`;
+a new command goes in a module of its own, imported here.
+"""
+
+from sim.cli import model_commands, sweep_commands  # noqa: F401  (registers the commands)
+from sim.cli.base import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:  # pragma: no cover
+    app()

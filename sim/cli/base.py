@@ -1,0 +1,77 @@
+"""What every command shares: the Typer app, consoles, one-line errors, loading, progress."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.work import check_memory
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="datalabour: an agent-based model of the economics of AI data labour.",
+)
+console = Console()
+err = Console(stderr=True)
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="override a parameter: PATH=VALUE (repeatable)"),
+]
+
+SUMMARY_ROWS = [
+    ("median effective hourly pay (USD, all time)", "median_effective_hourly_pay_usd", "{:.2f}"),
+    ("mean effective hourly pay (USD, all time)", "mean_effective_hourly_pay_usd", "{:.2f}"),
+    ("mean hourly pay, paid time (USD)", "mean_paid_hourly_pay_usd", "{:.2f}"),
+    ("unpaid share of working time", "unpaid_share", "{:.1%}"),
+    ("share under local minimum wage", "share_under_local_minimum_wage", "{:.1%}"),
+    ("share wanting more work", "share_wanting_more_work", "{:.1%}"),
+    ("active taskers", "active_taskers", "{:,.0f}"),
+    ("human labels / week", "labels_human", "{:,.0f}"),
+    ("AI labels / week", "labels_ai", "{:,.0f}"),
+    ("automation share", "automation_share", "{:.1%}"),
+    ("lab spend (USD / week)", "lab_spend_usd", "{:,.0f}"),
+    ("cost per quality-adjusted label (USD)", "cost_per_quality_adjusted_label_usd", "{:.4f}"),
+    ("share of lab price reaching taskers", "tasker_share_of_lab_price", "{:.1%}"),
+]
+
+
+def fail(message: str) -> None:
+    """One line on stderr and exit code 2: how every user error ends."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def load(
+    path: Path, sets: list[str] | None, extra: dict | None = None, *, to_run: bool = True
+) -> Scenario:
+    """The scenario with its overrides; one to run here must also fit in memory."""
+    try:
+        overrides = list(sets or [])
+        overrides += [f"{k}={v}" for k, v in (extra or {}).items() if v is not None]
+        scenario = load_scenario(path, overrides)
+        if to_run:
+            check_memory(scenario.population.taskers)
+        return scenario
+    except ScenarioError as e:
+        fail(str(e))
+        raise  # unreachable
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )

@@ -1,0 +1,175 @@
+"""Commands that run the model: run, validate, calibrate, compare, policy-report, dashboard."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sim.cli.base import SUMMARY_ROWS, SetOpt, app, console, fail, load, progress_bar
+from sim.scenario import ScenarioError
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    sets: SetOpt = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+    taskers: Annotated[int | None, typer.Option(help="potential taskers in the population")] = None,
+    weeks: Annotated[int | None, typer.Option(help="weeks to simulate")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for the results")] = None,
+) -> None:
+    """Run one scenario; print the summary and write results to --out."""
+    import sim
+
+    scn = load(scenario, sets, {"population.taskers": taskers})
+    if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
+        short = {"burn_in_weeks": weeks // 4} if scn.burn_in_weeks >= weeks else {}
+        try:
+            scn = scn.with_overrides({"weeks": weeks, **short})
+        except ScenarioError as e:
+            fail(str(e))
+    with progress_bar() as bar:
+        task = bar.add_task(f"running {scn.name}", total=scn.weeks)
+        result = sim.run(scn, seed, progress=lambda: bar.advance(task))
+    table = Table(title=f"{scn.name}: seed {result.seed}, weeks {scn.burn_in_weeks}-{scn.weeks}")
+    table.add_column("outcome")
+    table.add_column("value", justify="right")
+    for label, key, fmt in SUMMARY_ROWS:
+        table.add_row(label, fmt.format(result.overall[key]))
+    console.print(table)
+    if out is not None:
+        result.save(out)
+        console.print(f"results written to {out}/")
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    sets: SetOpt = None,
+) -> None:
+    """Check a scenario: prints `ok`, or one line naming the bad field (exit 2)."""
+    load(scenario, sets, to_run=False)
+    console.print("ok")
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML")] = Path(
+        "scenarios/baseline.yaml"
+    ),
+    sets: SetOpt = None,
+    replicates: Annotated[int, typer.Option(min=1, help="runs with different seeds")] = 5,
+    out: Annotated[Path | None, typer.Option(help="folder for calibration.json and .md")] = None,
+) -> None:
+    """Run the baseline R times and check every published target of MODEL.md s.9."""
+    import sim
+    from sim.calibration import calibration_report, markdown
+    from sim.compare import replicate_seeds
+
+    scn = load(scenario, sets)
+    results = []
+    with progress_bar() as bar:
+        task = bar.add_task("calibration runs", total=replicates)
+        for s in replicate_seeds(scn.seed, replicates):
+            results.append(sim.run(scn, s))
+            bar.advance(task)
+    report = calibration_report(results)
+    table = Table(title=f"calibration of {scn.name} ({replicates} replicates)")
+    for col in ("target", "accepted", "model mean", "sd", "result", "source"):
+        table.add_column(col, overflow="fold")
+    for r in report["targets"]:
+        table.add_row(
+            r["target"],
+            f"{r['accepted_low']:g}-{r['accepted_high']:g}",
+            f"{r['model_mean']:.3g}",
+            f"{r['model_sd']:.2g}",
+            "[green]pass[/]" if r["pass"] else "[red]FAIL[/]",
+            r["source"],
+        )
+    console.print(table)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "calibration.json").write_text(json.dumps(report, indent=2))
+        (out / "calibration.md").write_text(markdown(report))
+        console.print(f"written {out}/calibration.json and calibration.md")
+    if not report["all_pass"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="baseline scenario YAML")],
+    reform: Annotated[Path, typer.Argument(help="reform scenario YAML")],
+    sets: SetOpt = None,
+    replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
+    seed: Annotated[int | None, typer.Option(help="root seed of the replicates")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for comparison.csv/json")] = None,
+) -> None:
+    """Reform vs baseline with common random numbers: paired deltas with 95% intervals."""
+    from sim.compare import compare as run_compare
+
+    base = load(baseline, None)
+    ref = load(reform, sets)
+    with progress_bar() as bar:
+        task = bar.add_task(f"{base.name} vs {ref.name}", total=2 * replicates)
+        comp = run_compare(base, ref, replicates, seed, progress=lambda: bar.advance(task))
+    head = comp.headline()
+    table = Table(title=f"{ref.name} vs {base.name}: {replicates} paired replicates")
+    for col in ("outcome", "group", "baseline", "reform", "delta", "95% CI", "change",
+                "CI width paired/unpaired"):
+        table.add_column(col, justify="right" if col != "outcome" else "left")
+    for _, r in head.iterrows():
+        ratio = r.paired_ci_halfwidth / r.unpaired_ci_halfwidth if r.unpaired_ci_halfwidth else 0
+        table.add_row(
+            r.outcome, r.group, f"{r.baseline_mean:.4g}", f"{r.reform_mean:.4g}", f"{r.delta:+.3g}",
+            f"[{r.delta_ci_low:+.3g}, {r.delta_ci_high:+.3g}]", f"{r.relative_change:+.1%}",
+            f"{ratio:.2f}",
+        )
+    console.print(table)
+    if out is not None:
+        comp.save(out)
+        console.print(f"written {out}/comparison.csv and comparison.json")
+
+
+@app.command("policy-report")
+def policy_report(
+    scenarios: Annotated[Path, typer.Option(help="folder of scenarios")] = Path("scenarios"),
+    doc: Annotated[Path, typer.Option(help="document to update")] = Path("docs/policies.md"),
+    replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
+) -> None:
+    """Regenerate the headline-delta table of docs/policies.md from the shipped scenarios."""
+    from sim.report import policy_scenarios, write_policy_report
+
+    try:
+        n = len(policy_scenarios(scenarios))
+        with progress_bar() as bar:
+            task = bar.add_task("policy scenarios", total=n * replicates * 2)
+            table = write_policy_report(scenarios, doc, replicates, lambda: bar.advance(task))
+    except ScenarioError as e:
+        fail(str(e))
+    console.print(table.to_string(index=False))
+    console.print(f"updated {doc}")
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
+) -> None:
+    """Start the Streamlit dashboard on localhost."""
+    app_path = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+    if not app_path.exists():
+        fail(f"dashboard: {app_path} not found; install datalabour from its source tree")
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "true", "--server.address", "127.0.0.1",
+        "--server.port", str(port), "--browser.gatherUsageStats", "false",
+    ]
+    console.print(f"dashboard on http://127.0.0.1:{port}")
+    sys.stdout.flush()
+    os.execv(sys.executable, cmd)  # become the server: stopping this process stops Streamlit
