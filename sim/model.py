@@ -278,6 +278,8 @@ class LabourMarketModel(mesa.Model):
         self.stream_done = np.zeros(n_s)
         self.stream_cost = np.zeros(n_s)
         self.stream_quality = np.zeros(n_s)
+        self.stream_platform_pay = np.zeros((n_s, n_p))
+        self.usable_tasks_done = 0.0
         self.lab_platform_pay = np.zeros((n_l, n_p))
         self.lab_platform_quality = np.zeros((n_l, n_p))
         self.topup_by_platform = np.zeros(n_p)
@@ -360,8 +362,8 @@ class LabourMarketModel(mesa.Model):
         reject = per_tasker(strictness) * (1.0 - accuracy)
         # with an LLM (where usable and the tasker uses one) tasks go faster and a detected
         # LLM label is rejected; float masks, as arithmetic beats np.where on them
-        llm = uses_llm.astype(F32)
-        llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
+        llm = uses_llm.astype(F32) * F32(b.llm_share_of_labels_when_used)
+        llm_speed = speed / (1.0 - llm * F32(b.llm_speedup / (1.0 + b.llm_speedup)))
         llm_reject = reject + llm * (per_tasker(detect) - reject)
         per_group = np.diff(groups)
         return Crew(
@@ -413,10 +415,11 @@ class LabourMarketModel(mesa.Model):
             sub = eligible[key]
             tasks_per_hour = 60.0 / job.minutes_per_task
             weight, speed_weight = reputation, mode.speed_weight
-            if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
+            if screen:  # under a floor, a tasker's work costs the lab its top-up too: the
+                # weight falls with contracted / full cost, as it does with approval
                 rate = F32(job.rate_usd_per_task * tasks_per_hour)
                 ratio = np.minimum(rate * mode.pay_per_rate / floor_over, 1.0)  # pay >= 0
-                screened = power(ratio, b.floor_screening)
+                screened = power(ratio, b.reputation_power)
                 if floored is not None:
                     screened[~floored] = 1.0
                 weight = reputation * screened
@@ -480,14 +483,10 @@ class LabourMarketModel(mesa.Model):
 
     def _combine_week(self, closed: list[dict[str, Any]]) -> None:
         """The runs of platforms' closes, in platform order: top-ups billed to labs, flows."""
-        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
+        n_p, n_c = len(self.platforms), len(self.iso3)
         topups = [t for part in closed for t in part["topups"]]
         for p, total_topup in enumerate(topups):
-            if total_topup > 0:
-                lab_pay = self.lab_platform_pay[:, p]
-                share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
-                self.lab_platform_pay[:, p] += total_topup * share
-                self.topup_by_platform[p] += total_topup
+            self.bill_topup(p, total_topup)
 
         def joined(key: str) -> np.ndarray:
             return np.concatenate([part[key] for part in closed], axis=-1)
@@ -498,6 +497,21 @@ class LabourMarketModel(mesa.Model):
         self.workers = joined("workers").reshape(n_p, n_c)
         if self.week >= self.params.burn_in_weeks:
             self.pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
+
+    def bill_topup(self, platform: int, topup: float) -> None:
+        """A platform's floor top-ups billed to labs and streams in proportion to their pay
+        there: part of each lab's spend and of each stream's full cost (with the fee)."""
+        if topup <= 0:
+            return
+        n_l = len(self.labs)
+        lab_pay = self.lab_platform_pay[:, platform]
+        share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
+        self.lab_platform_pay[:, platform] += topup * share
+        self.topup_by_platform[platform] += topup
+        stream_pay = self.stream_platform_pay[:, platform]
+        if stream_pay.sum() > 0:
+            fee = self.platforms[platform].fee_share
+            self.stream_cost += topup * (1.0 + fee) * stream_pay / stream_pay.sum()
 
     def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
                   crew: Crew, platform: int) -> np.ndarray | slice | None:
@@ -546,9 +560,11 @@ class LabourMarketModel(mesa.Model):
                 f[3] = local
             else:
                 np.multiply(local, accept, out=f[3])
-            if mode.llm is not None:
+            if mode.llm is not None:  # of a task done: a share llm by an LLM, the rest human
+                human = modes[False]
+                np.multiply(np.subtract(1.0, human.reject), accuracy, out=f[2])
                 f[2] *= 1.0 - mode.llm
-                np.multiply(accept, mode.llm, out=f[4])  # undetected LLM labels
+                np.multiply(mode.llm, F32(1.0 - detect), out=f[4])  # undetected LLM labels
                 np.multiply(mode.llm, F32(detect), out=f[5])  # detected ones
             per_job = sum_of_products(mode.tasks, f)  # [job, factor]
             minutes = np.array([j.minutes_per_task for j in mode.jobs])
@@ -587,6 +603,9 @@ class LabourMarketModel(mesa.Model):
             self.stream_accepted[job.stream] += accepted
             self.stream_done[job.stream] += done
             self.stream_cost[job.stream] += pay * (1.0 + plat.fee_share)
+            self.stream_platform_pay[job.stream, plat.index] += pay
+            if self.task_types[job.task].llm_usable:
+                self.usable_tasks_done += done
             self.stream_quality[job.stream] += quality
             self.lab_platform_pay[job.lab, plat.index] += pay
             self.lab_platform_quality[job.lab, plat.index] += quality
@@ -666,11 +685,11 @@ class LabourMarketModel(mesa.Model):
         for lab in self.labs:
             lab.learn(
                 self.stream_done,
-                self.stream_accepted,
                 self.stream_cost,
                 self.stream_quality,
                 self.lab_platform_pay[lab.index] * (1.0 + self.platform_fees),
                 self.lab_platform_quality[lab.index],
+                float(self.lab_spend[lab.index]),
             )
 
     def _offer_cut_by_platform(self) -> np.ndarray:
