@@ -227,6 +227,7 @@ class ReferenceModel(LabourMarketModel):
         detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * plat.monitoring)
         tracked = 1.0 - b.tracker_idle_deduction * plat.monitoring
         share_llm = b.llm_share_of_labels_when_used
+        settled, job_paid_hours = [], []  # per job: its totals; {tasker: paid hours}
         for job in sorted(jobs, key=lambda j: -j.offer_usd_per_hour):
             task = self.task_types[job.task]
             threshold = max(task.skill_threshold, plat.spec.skill_threshold)
@@ -253,6 +254,7 @@ class ReferenceModel(LabourMarketModel):
                 weight.append(w)
             done = accepted_sum = genuine = pay_sum = fake = detected = 0.0
             given = share_out(job.tasks, capacity, weight)
+            job_paid_hours.append({})
             for t, n, mins, phi, rej in zip(members, given, minutes, llm_share, reject,
                                             strict=True):
                 if n <= 0:
@@ -272,6 +274,7 @@ class ReferenceModel(LabourMarketModel):
                 t.task_hours += hours
                 t.pay += pay
                 t.paid_hours += paid_hours
+                job_paid_hours[-1][t] = paid_hours
                 t.accepted += accepted
                 t.rejected += rejected
                 done += n
@@ -282,9 +285,7 @@ class ReferenceModel(LabourMarketModel):
                 fake += n * phi * (1 - detect)
                 detected += n * phi * detect
                 genuine += n * (1 - phi) * (1 - human_reject) * t.work_accuracy
-            # the job's totals into the labs' accounts by the model's own booking
-            self._book(plat, [(job, done, accepted_sum, genuine, pay_sum, fake, detected)])
-        topups = 0.0
+            settled.append([job, done, accepted_sum, genuine, pay_sum, fake, detected, 0.0])
         for t in members:
             t.end_week(plat)
             if t.floor > 0 and t.paid_hours > 0:  # pay floor on the platform's measure
@@ -296,8 +297,11 @@ class ReferenceModel(LabourMarketModel):
                 topup = s.policy.pay_floor.compliance * max(t.floor * measured - t.pay, 0.0)
                 t.pay += topup
                 t.topup = topup
-                topups += topup
-        self.bill_topup(plat.index, topups)
+        for entry, paid_hours in zip(settled, job_paid_hours, strict=True):
+            # a job's share of a tasker's top-up: its share of their paid hours
+            entry[7] = sum(t.topup / t.paid_hours * h for t, h in paid_hours.items() if t.topup)
+        # the jobs' totals into the labs' accounts by the model's own booking
+        self._book(plat, [tuple(entry) for entry in settled])
         self._record(plat, members)
 
     def _record(self, plat: Platform, members: list[Tasker]) -> None:

@@ -29,6 +29,7 @@ WEEKLY = [
     "platform_revenue_usd", "ai_spend_usd", "pay_floor_topup_usd",
     "cost_per_quality_adjusted_label_usd", "tasker_share_of_lab_price", "exits", "entries",
     "exit_hazard_per_week", "tasks_per_task_hour", "llm_detection_rate",
+    "human_cost_per_quality_adjusted_label_usd", "llm_label_share",
 ]
 
 # summary keys computed per tasker over the post-burn-in window (pay / hours of the window)
@@ -178,8 +179,9 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
     out["median_tenure_weeks"] = float(percentiles(tenure, [50])[0]) if on.size else 0.0
     out["mean_skill_of_working_taskers"] = _ratio(total["skill_x_paid_hours"], paid_total)
     labels_human = float(model.stream_accepted.sum())
-    quality = model.genuine_quality + model.fake_labels * model.params.behaviour.llm_label_quality
-    quality += model.ai_quality_sum
+    llm_quality = model.params.behaviour.llm_label_quality
+    human_quality = model.genuine_quality + model.fake_labels * llm_quality
+    quality = human_quality + model.ai_quality_sum
     minutes = sum(
         st["minutes"] * st["volume"] for lab in model.labs for st in lab.streams
     )
@@ -215,6 +217,11 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
             "llm_detection_rate": _ratio(
                 model.llm_detected, model.llm_detected + model.fake_labels
             ),
+            "human_cost_per_quality_adjusted_label_usd": _ratio(
+                lab_spend - ai_spend, human_quality
+            ),
+            "llm_label_share": _ratio(model.fake_labels + model.llm_detected,
+                                      model.usable_tasks_done),
         }
     )
     return out

@@ -278,7 +278,6 @@ class LabourMarketModel(mesa.Model):
         self.stream_done = np.zeros(n_s)
         self.stream_cost = np.zeros(n_s)
         self.stream_quality = np.zeros(n_s)
-        self.stream_platform_pay = np.zeros((n_s, n_p))
         self.usable_tasks_done = 0.0
         self.lab_platform_pay = np.zeros((n_l, n_p))
         self.lab_platform_quality = np.zeros((n_l, n_p))
@@ -438,30 +437,60 @@ class LabourMarketModel(mesa.Model):
                 row[sub], hours_left[sub] = t, h
         week = {k: v[seg] for k, v in crew.week.items()}
         detect = float(crew.detect[plat.index])
-        return self._settle(plat, modes, local, crew.accuracy[seg], detect, week)
+        booked = self._settle(plat, modes, local, crew.accuracy[seg], detect, week)
+        if floor is not None:  # top-ups per tasker, billed to the jobs that caused them
+            unpaid = self._unpaid(week, crew.qual[seg], crew.available[seg])
+            week["topup"][:] = self._topup(floor, week["pay"], week["paid_hours"], unpaid)
+            booked = self._bill_topups(plat, modes, week, booked)
+        return booked
 
-    def _close_week(self, crew: Crew) -> dict[str, Any]:
-        """Unpaid time and pay-floor top-ups of a run of platforms: the week's flows per
-        tasker (into the week's arrays) and per (platform, country) group (returned)."""
-        s, b = self.params, self.params.behaviour
-        week, available, bounds = crew.week, crew.available, crew.bounds
-        # unpaid time: qualification, search (more where work is scarce), unpaid task time
-        task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
+    def _unpaid(self, week: dict[str, np.ndarray], qual: np.ndarray,
+                available: np.ndarray) -> np.ndarray:
+        """Unpaid hours: qualification, search (more where work is scarce), a week searched
+        in vain, unpaid task time."""
+        b = self.params.behaviour
+        task_hours = week["task_hours"]
         search = task_hours * (
             b.search_hours_per_paid_hour
             + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
         )
         vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
-        unpaid = crew.qual + search + vain + (task_hours - paid_hours)
-        topup, topups = None, [0.0] * len(crew.platforms)
-        # pay floor: the platform tops up pay under the floor on its measure of hourly pay
-        if crew.floor is not None:
-            on_paid_time = s.policy.pay_floor.measured_on == "paid_time"
-            measured = paid_hours if on_paid_time else paid_hours + unpaid
-            due = np.where(paid_hours > 0, crew.floor * measured - pay, 0.0)
-            topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
+        return qual + search + vain + (task_hours - week["paid_hours"])
+
+    def _topup(self, floor: np.ndarray, pay: np.ndarray, paid_hours: np.ndarray,
+               unpaid: np.ndarray) -> np.ndarray:
+        """The platform tops up pay under the floor on its measure of hourly pay."""
+        rule = self.params.policy.pay_floor
+        measured = paid_hours if rule.measured_on == "paid_time" else paid_hours + unpaid
+        due = np.where(paid_hours > 0, floor * measured - pay, 0.0)
+        return (rule.compliance * np.maximum(due, 0.0)).astype(F32)
+
+    def _bill_topups(self, plat: Platform, modes: dict[bool, WorkMode],
+                     week: dict[str, np.ndarray], booked: list[tuple]) -> list[tuple]:
+        """Each job's share of the top-ups: a tasker's top-up per paid hour x the paid hours
+        the job took of them. The shares add up to the platform's top-ups."""
+        per_paid_hour = week["topup"] / np.maximum(week["paid_hours"], F32(1e-9))
+        billed = {}
+        for mode in modes.values():
+            if not mode.jobs:
+                continue
+            hours = sum_of_products(mode.tasks, (per_paid_hour * mode.paid_hours_per_hour
+                                                 / mode.speed)[None, :])[:, 0]
+            for job, h in zip(mode.jobs, hours.tolist(), strict=True):
+                billed[id(job)] = h * job.minutes_per_task / 60.0
+        return [(*entry, billed.get(id(entry[0]), 0.0)) for entry in booked]
+
+    def _close_week(self, crew: Crew) -> dict[str, Any]:
+        """Unpaid time and pay-floor top-ups of a run of platforms: the week's flows per
+        tasker (into the week's arrays) and per (platform, country) group (returned)."""
+        b = self.params.behaviour
+        week, available = crew.week, crew.available
+        task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
+        unpaid = self._unpaid(week, crew.qual, available)
+        topup = None
+        if crew.floor is not None:  # worked out per platform (`_work_on`), billed per job
+            topup = week["topup"]
             pay = pay + topup
-            topups = [float(topup[bounds[i] : bounds[i + 1]].sum()) for i in range(bounds.size - 1)]
         row = crew.row
         self.week_pay[row] = pay
         self.week_paid_hours[row] = paid_hours
@@ -476,7 +505,6 @@ class LabourMarketModel(mesa.Model):
                 crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
                 crew.skill, b.want_more_work_threshold, week["fake"], topup,
             ),
-            "topups": topups,
             "effective_pay_sum": metrics.group_sums(effective, crew.groups),
             "workers": metrics.group_sums(hours > 0, crew.groups),
         }
@@ -484,9 +512,6 @@ class LabourMarketModel(mesa.Model):
     def _combine_week(self, closed: list[dict[str, Any]]) -> None:
         """The runs of platforms' closes, in platform order: top-ups billed to labs, flows."""
         n_p, n_c = len(self.platforms), len(self.iso3)
-        topups = [t for part in closed for t in part["topups"]]
-        for p, total_topup in enumerate(topups):
-            self.bill_topup(p, total_topup)
 
         def joined(key: str) -> np.ndarray:
             return np.concatenate([part[key] for part in closed], axis=-1)
@@ -497,21 +522,6 @@ class LabourMarketModel(mesa.Model):
         self.workers = joined("workers").reshape(n_p, n_c)
         if self.week >= self.params.burn_in_weeks:
             self.pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
-
-    def bill_topup(self, platform: int, topup: float) -> None:
-        """A platform's floor top-ups billed to labs and streams in proportion to their pay
-        there: part of each lab's spend and of each stream's full cost (with the fee)."""
-        if topup <= 0:
-            return
-        n_l = len(self.labs)
-        lab_pay = self.lab_platform_pay[:, platform]
-        share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
-        self.lab_platform_pay[:, platform] += topup * share
-        self.topup_by_platform[platform] += topup
-        stream_pay = self.stream_platform_pay[:, platform]
-        if stream_pay.sum() > 0:
-            fee = self.platforms[platform].fee_share
-            self.stream_cost += topup * (1.0 + fee) * stream_pay / stream_pay.sum()
 
     def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
                   crew: Crew, platform: int) -> np.ndarray | slice | None:
@@ -583,10 +593,11 @@ class LabourMarketModel(mesa.Model):
             week["accepted"] += tasks
             priced *= f[3]
             week["pay"] += priced
-            if hourly:
-                hours *= tracked
-            elif not plat.paid_rejections:
-                hours *= accept
+            mode.paid_hours_per_hour = (
+                np.full(n, tracked, F32) if hourly
+                else np.ones(n, F32) if plat.paid_rejections else accept.copy()
+            )
+            hours *= mode.paid_hours_per_hour
             week["paid_hours"] += hours
             for job, totals, job_price in zip(mode.jobs, per_job.tolist(), price.tolist(),
                                               strict=True):  # Python floats: quicker here
@@ -598,12 +609,14 @@ class LabourMarketModel(mesa.Model):
     def _book(self, plat: Platform, booked: list[tuple]) -> None:
         """A platform's settled jobs into the streams' and labs' accounts, in job order."""
         llm_quality = self.params.behaviour.llm_label_quality
-        for job, done, accepted, genuine, pay, fake, detected in booked:
+        for job, done, accepted, genuine, pay, fake, detected, *topup in booked:
+            topup = topup[0] if topup else 0.0  # the job's share of floor top-ups
+            pay += topup
             quality = genuine + fake * llm_quality
             self.stream_accepted[job.stream] += accepted
             self.stream_done[job.stream] += done
             self.stream_cost[job.stream] += pay * (1.0 + plat.fee_share)
-            self.stream_platform_pay[job.stream, plat.index] += pay
+            self.topup_by_platform[plat.index] += topup
             if self.task_types[job.task].llm_usable:
                 self.usable_tasks_done += done
             self.stream_quality[job.stream] += quality

@@ -38,7 +38,7 @@ class Crew:
 
     def __post_init__(self) -> None:
         self.hours_left = self.available.copy()
-        names = ("task_hours", "pay", "paid_hours", "tasks", "accepted", "fake")
+        names = ("task_hours", "pay", "paid_hours", "tasks", "accepted", "fake", "topup")
         self.week = {k: np.zeros(self.row.size, F32) for k in names}
 
     def segment(self, platform: int) -> slice:
@@ -76,6 +76,7 @@ class WorkMode:
     jobs: list = field(default_factory=list)  # the jobs done this way, in the order worked
     tasks: np.ndarray | None = None  # [job, tasker] tasks done
     pay_per_rate: np.ndarray | None = None  # under a floor: hourly pay per USD of piece rate
+    paid_hours_per_hour: np.ndarray | None = None  # per tasker, paid hours per hour worked
 
 
 def allocate(
