@@ -173,7 +173,8 @@ def tradeoff_figure(found: Discovery):
             marker=dict(size=14, symbol="star"), hoverinfo="skip",
         ))
     fig.update_layout(
-        title=f"PRIM trade-off: {found.condition} ({found.cases_of_interest} of {found.cases} runs)",
+        title=f"PRIM trade-off: {found.condition} "
+        f"({found.cases_of_interest} of {found.cases} runs)",
         xaxis_title="coverage (share of cases of interest inside the box)",
         yaxis_title="density (share of the box's runs that are of interest)",
         xaxis_range=[0, 1.02], yaxis_range=[0, 1.02], template="plotly_white",
