@@ -63,15 +63,22 @@ def _frame(records: list[dict[str, np.ndarray]], column: str, names: list[str]) 
     return pd.DataFrame(columns)
 
 
+def run_hash(canonical_json: str, seed: int, version: str) -> str:
+    """The run's identity: a hash of (resolved scenario, seed, package version).
+
+    The one run hash of the project: a result's manifest and a sweep store's file names use it.
+    """
+    return hashlib.sha256(f"{canonical_json}|{seed}|{version}".encode()).hexdigest()[:16]
+
+
 def manifest(scenario: Scenario, seed: int) -> dict[str, Any]:
     version = package_version()
-    key = hashlib.sha256(f"{scenario.canonical_json()}|{seed}|{version}".encode()).hexdigest()
     return {
         "scenario": scenario.to_dict(),
         "scenario_digest": scenario.digest(),
         "seed": seed,
         "package_version": version,
-        "run_hash": key[:16],
+        "run_hash": run_hash(scenario.canonical_json(), seed, version),
         "policy": scenario.policy.model_dump(mode="json"),
         "python": _platform.python_version(),
         "numpy": np.__version__,
