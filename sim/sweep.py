@@ -21,7 +21,6 @@ from sim.sweep_plan import (
     Plan,
     RunSpec,
     SweepSpec,
-    _flat_summary,
     parse_sweep,
     plan,
     read_sweep,
@@ -82,11 +81,11 @@ class SweepReport:
 # ---- executing one run (on a worker) --------------------------------------------------------
 def execute(scenario: dict[str, Any], seed: int, outcomes: list[str], weekly: list[str]) -> dict:
     """Run one scenario (a plain mapping) with one seed; the outcomes, or the error it raised."""
-    from sim.results import run
+    from sim.results import flat_summary, run
 
     try:
         result = run(load_scenario(scenario), seed)
-        flat = _flat_summary(result.summary)
+        flat = flat_summary(result.summary)
         return {
             "outcomes": {k: float(flat[k]) if flat.get(k) is not None else None for k in outcomes},
             "weekly": {k: result.weekly[k].astype(float).tolist() for k in weekly},

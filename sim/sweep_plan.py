@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.results import package_version, run_hash
+from sim.results import flat_summary, package_version, run_hash
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 FORMAT = 1
@@ -262,22 +262,13 @@ def parse_sweep(raw: dict[str, Any]) -> SweepSpec:
         raise ScenarioError(_format(e)) from None
 
 
-def _flat_summary(summary: dict[str, Any]) -> dict[str, float]:
-    out = dict(summary["overall"])
-    for scope in ("by_country", "by_platform"):
-        for group, vals in summary.get(scope, {}).items():
-            for k, v in vals.items():
-                out[f"{scope}.{group}.{k}"] = v
-    return out
-
-
 def _known_keys(base: Scenario) -> tuple[set[str], set[str]]:
     """Summary and weekly keys the model reports, from a tiny run of the base scenario."""
     from sim.results import run
 
     tiny = base.with_overrides({"population.taskers": 10, "weeks": 2, "burn_in_weeks": 0})
     result = run(tiny, 0)
-    return set(_flat_summary(result.summary)), set(result.weekly.columns) - {"week"}
+    return set(flat_summary(result.summary)), set(result.weekly.columns) - {"week"}
 
 
 def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
