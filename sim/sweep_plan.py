@@ -29,6 +29,7 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 
 FORMAT = 1
 MAX_RUNS = 200_000
+DELTA = "delta."  # outcome prefix: reform minus baseline, same seed
 
 
 class _Base(BaseModel):
@@ -61,6 +62,12 @@ class SweepSpec(_Base):
     design: Design
     outcomes: list[str] = Field(min_length=1, description="summary keys kept per run")
     weekly: list[str] = Field([], description="weekly series kept per run (list columns)")
+    reform: str | None = Field(
+        None,
+        description="reform scenario file (relative to the sweep file): what it changes in the "
+        "base is applied on top of every point, and outcomes named delta.KEY are reform minus "
+        "baseline under common random numbers (the same seed)",
+    )
 
     @field_validator("outcomes", "weekly")
     @classmethod
@@ -79,6 +86,7 @@ class RunSpec:
     seed: int
     hash: str
     scenario: dict[str, Any]
+    reform: dict[str, Any] | None = None
 
 
 @dataclass
@@ -248,9 +256,10 @@ def read_sweep(path: str | Path) -> SweepSpec:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path.name}: top level is not a mapping; expected sweep fields")
     raw.setdefault("name", path.stem)
-    base = raw.get("base")
-    if isinstance(base, str) and base:
-        raw["base"] = str((path.resolve().parent / base).resolve())
+    for key in ("base", "reform"):
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            raw[key] = str((path.resolve().parent / value).resolve())
     return parse_sweep(raw)
 
 
@@ -276,6 +285,8 @@ def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
         summary, weekly = _known_keys(base)
     except Exception:  # the runs themselves will record the error
         return
+    if spec.reform is not None:
+        summary |= {f"{DELTA}{k}" for k in summary}
     for what, asked, known in (
         ("outcomes", spec.outcomes, summary),
         ("weekly", spec.weekly, weekly),
@@ -291,6 +302,40 @@ def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
                         else ""
                     )
                 )
+
+
+def scenario_diff(base: Any, other: Any, prefix: str = "") -> dict[str, Any]:
+    """The dotted-path overrides that turn scenario mapping `base` into `other` (leaves only;
+    a list of another length is replaced whole)."""
+    if isinstance(base, dict) and isinstance(other, dict):
+        out: dict[str, Any] = {}
+        for key, value in other.items():
+            if key in ("name", "description") and not prefix:
+                continue
+            out |= scenario_diff(base.get(key), value, f"{prefix}{key}.")
+        return out
+    if isinstance(base, list) and isinstance(other, list) and len(base) == len(other):
+        out = {}
+        for i, (a, b) in enumerate(zip(base, other, strict=True)):
+            out |= scenario_diff(a, b, f"{prefix}{i}.")
+        return out
+    return {} if base == other else {prefix.rstrip("."): other}
+
+
+def _reform_diff(spec: SweepSpec) -> dict[str, Any]:
+    """What the sweep's reform changes in its base scenario, as dotted-path overrides."""
+    try:
+        reform = load_scenario(Path(spec.reform))
+    except ScenarioError as e:
+        raise ScenarioError(f"reform: {e}") from None
+    base = load_scenario(Path(spec.base))
+    diff = scenario_diff(base.to_dict(), reform.to_dict())
+    if not diff:
+        raise ScenarioError(
+            f"reform: {Path(spec.reform).name!r} changes nothing in the base scenario; "
+            "expected a policy scenario that extends it"
+        )
+    return diff
 
 
 def run_seed(seed: int, point: int, replicate: int) -> int:
@@ -371,19 +416,26 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
         raise ScenarioError(f"overrides: {e}") from None
     _check_design(spec.design, base)
     points, matrix = _points(spec, base)
+    changes = _reform_diff(spec) if spec.reform is not None else None
     version = package_version()
     runs = []
     for i, params in enumerate(points):
         try:
             scn = base.with_overrides(params)
+            reform = None if changes is None else base.with_overrides({**changes, **params})
         except ScenarioError as e:
             shown = ", ".join(f"{k}={v}" for k, v in params.items())
             raise ScenarioError(f"design point {i} ({shown}): {e}") from None
         canonical = scn.canonical_json()
         scenario = json.loads(canonical)
+        if reform is not None:  # a run is the pair: its hash covers both sides
+            canonical += reform.canonical_json()
+        reform_data = None if reform is None else json.loads(reform.canonical_json())
         for r in range(spec.replicates):
             seed = run_seed(spec.seed, i, r)
-            runs.append(RunSpec(i, r, seed, run_hash(canonical, seed, version), scenario))
+            runs.append(
+                RunSpec(i, r, seed, run_hash(canonical, seed, version), scenario, reform_data)
+            )
     _check_outcomes(spec, base)
     columns = {n: _column_type([p[n] for p in points]) for n in spec.design.parameters}
     digest = hashlib.sha256(
