@@ -1,4 +1,4 @@
-"""Net pay: what a tasker keeps of gross platform pay after declaring it (docs/ODD.md 7.4).
+"""Net pay: what a tasker keeps of gross platform pay after declaring it (docs/ODD.md 7.12).
 
 Each country's rules for small self-employed platform income (contributions, fixed monthly
 minimums, thresholds, income tax, withholding at source) and the share of taskers who declare
