@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sim import outcomes
+
 BASELINE_COLOUR = "#8c8c8c"
 REFORM_COLOUR = "#0f6cbd"
 DELTA_COLOUR = "#0f6cbd"
@@ -26,13 +28,14 @@ FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size
 
 @dataclass(frozen=True)
 class Outcome:
-    """How to show one outcome of `sim.metrics`."""
+    """How to show one outcome of `sim.outcomes`."""
 
     label: str
     unit: str
     kind: str  # "usd", "usd4", "pct", "count"
     good: str  # "up", "down" or "" (no judgement)
     short: str = ""  # a card's title
+    description: str = ""
 
     @property
     def title(self) -> str:
@@ -61,50 +64,13 @@ class Outcome:
         return f"{value:+,.0f}"
 
 
-OUTCOMES: dict[str, Outcome] = {
-    "median_effective_hourly_pay_usd": Outcome(
-        "Median effective hourly pay", "USD/h, unpaid time counted", "usd", "up", "Median pay/hour"
-    ),
-    "mean_effective_hourly_pay_usd": Outcome(
-        "Mean effective hourly pay", "USD/h, unpaid time counted", "usd", "up"
-    ),
-    "mean_effective_hourly_pay_ppp_usd": Outcome(
-        "Mean effective hourly pay (PPP)", "int$/h, unpaid time counted", "usd", "up"
-    ),
-    "mean_paid_hourly_pay_usd": Outcome("Mean hourly pay, paid time", "USD/h", "usd", "up"),
-    "tasker_pay_usd": Outcome("Pay to taskers", "USD/week", "usd", "up", "Pay to taskers/wk"),
-    "tasker_pay_ppp_usd": Outcome("Pay to taskers (PPP)", "int$/week", "usd", "up"),
-    "share_under_local_minimum_wage": Outcome(
-        "Taskers under local minimum wage",
-        "share of taskers with paid work",
-        "pct",
-        "down",
-        "Under minimum wage",
-    ),
-    "unpaid_share": Outcome(
-        "Unpaid share of working time", "search, qualifying, idle", "pct", "down", "Unpaid time"
-    ),
-    "labels_human": Outcome("Human labels", "accepted per week", "count", "", "Human labels/wk"),
-    "labels_ai": Outcome("AI labels", "per week", "count", ""),
-    "fake_human_labels": Outcome("Fake-human labels", "LLM-made, per week", "count", "down"),
-    "quality_adjusted_labels": Outcome(
-        "Quality-adjusted labels", "per week", "count", "up", "Quality labels/wk"
-    ),
-    "cost_per_quality_adjusted_label_usd": Outcome(
-        "Lab cost per quality-adjusted label", "USD", "usd4", "down", "Lab cost/label"
-    ),
-    "automation_share": Outcome("Automation share", "of tasks done by AI", "pct", ""),
-    "active_taskers": Outcome("Active taskers", "on a platform, per week", "count", ""),
-    "lab_spend_usd": Outcome("Lab spend", "USD/week", "usd", "", "Lab spend/wk"),
-    "platform_revenue_usd": Outcome("Platform fees", "USD/week", "usd", ""),
-    "ai_spend_usd": Outcome("AI spend", "USD/week", "usd", ""),
-    "share_wanting_more_work": Outcome("Taskers wanting more work", "share", "pct", "down"),
-    "tasker_share_of_lab_price": Outcome("Taskers' share of the lab price", "share", "pct", "up"),
-}
+GOOD = {outcomes.HIGHER: "up", outcomes.LOWER: "down", outcomes.NEUTRAL: ""}
 
 
 def outcome(name: str) -> Outcome:
-    return OUTCOMES.get(name, Outcome(name.replace("_", " "), "", "count", ""))
+    """How to show outcome `name`: label, unit and direction from the outcome registry."""
+    o = outcomes.get(name)
+    return Outcome(o.label, o.unit, o.kind, GOOD[o.direction], o.short, o.description)
 
 
 def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:

@@ -1,4 +1,4 @@
-"""Every outcome of the model, defined once (MODEL.md section 8).
+"""Every outcome of the model, computed as `sim.outcomes` declares it.
 
 The model calls `weekly_outcomes` and `group_outcomes` each week; `summarise` turns a run
 into summary.json. The CLI, sweeps and dashboard only read these.
@@ -10,40 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim import outcomes
+
 if TYPE_CHECKING:
     from sim.model import LabourMarketModel
 
 US_FEDERAL_MINIMUM_USD = 7.25  # Hara et al. 2018 threshold for "share earning over 7.25 USD/h"
 SAMPLE = 200_000  # distribution statistics use an evenly strided sample of at most this size
 
-WEEKLY = [
-    "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "unpaid_share",
-    "tasker_pay_usd", "tasker_pay_ppp_usd", "median_effective_hourly_pay_usd",
-    "mean_effective_hourly_pay_usd", "p10_effective_hourly_pay_usd",
-    "p90_effective_hourly_pay_usd", "mean_paid_hourly_pay_usd", "share_over_7_25_usd_per_hour",
-    "share_under_local_minimum_wage", "share_wanting_more_work", "gini_weekly_pay",
-    "median_tenure_weeks", "mean_skill_of_working_taskers", "labels_human", "labels_ai",
-    "labels_total", "fake_human_labels", "llm_detected_labels", "quality_adjusted_labels",
-    "demand_tasks", "human_tasks_posted", "fill_rate", "automation_share",
-    "mean_minutes_per_human_task", "pay_per_human_label_usd", "lab_spend_usd",
-    "platform_revenue_usd", "ai_spend_usd", "pay_floor_topup_usd",
-    "cost_per_quality_adjusted_label_usd", "tasker_share_of_lab_price", "exits", "entries",
-    "exit_hazard_per_week", "tasks_per_task_hour", "llm_detection_rate",
-]
-
-# summary keys computed per tasker over the post-burn-in window (pay / hours of the window)
-WINDOW = [
-    "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd",
-    "p10_effective_hourly_pay_usd", "p90_effective_hourly_pay_usd", "mean_paid_hourly_pay_usd",
-    "share_over_7_25_usd_per_hour", "share_under_local_minimum_wage",
-]
-
-GROUP = [
-    "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "unpaid_share",
-    "tasker_pay_usd", "tasker_pay_ppp_usd", "share_wanting_more_work", "labels_human",
-    "fake_human_labels", "mean_skill_of_working_taskers", "lab_spend_usd", "platform_revenue_usd",
-    "pay_floor_topup_usd", "tasker_share_of_lab_price", "exits",
-]
+WEEKLY = outcomes.names("weekly")  # weekly.parquet's columns
+WINDOW = outcomes.names("overall", "window")  # per tasker over the post-burn-in window
+GROUP = outcomes.names("country", "mean")  # weekly per country and platform, then averaged
 
 
 def reporter(name: str):

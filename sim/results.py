@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import metrics
+from sim import metrics, outcomes
 from sim.model import LabourMarketModel
 from sim.scenario import Scenario, load_scenario
 
@@ -47,9 +47,8 @@ class RunResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=True))
-        self.weekly.to_parquet(out / "weekly.parquet", index=False)
-        self.by_country.to_parquet(out / "by_country.parquet", index=False)
-        self.by_platform.to_parquet(out / "by_platform.parquet", index=False)
+        for name in ("weekly", "by_country", "by_platform"):  # with units and descriptions
+            outcomes.to_parquet(getattr(self, name), out / f"{name}.parquet")
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
         return out
 

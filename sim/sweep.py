@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim import outcomes
 from sim.results import package_version
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.work import check_memory
@@ -314,19 +315,16 @@ def _flat_summary(summary: dict[str, Any]) -> dict[str, float]:
 
 
 def _known_keys(base: Scenario) -> tuple[set[str], set[str]]:
-    """Summary and weekly keys the model reports, from a tiny run of the base scenario."""
-    from sim.results import run
-
-    tiny = base.with_overrides({"population.taskers": 10, "weeks": 2, "burn_in_weeks": 0})
-    result = run(tiny, 0)
-    return set(_flat_summary(result.summary)), set(result.weekly.columns) - {"week"}
+    """Summary and weekly keys the model reports, from the outcome registry."""
+    summary = set(outcomes.names("overall"))
+    platforms = [p.name for p in base.platforms]
+    for scope, groups in (("country", base.countries), ("platform", platforms)):
+        summary |= {f"by_{scope}.{g}.{k}" for g in groups for k in outcomes.names(scope)}
+    return summary, set(outcomes.names("weekly"))
 
 
 def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
-    try:
-        summary, weekly = _known_keys(base)
-    except Exception:  # the runs themselves will record the error
-        return
+    summary, weekly = _known_keys(base)
     for what, asked, known in (
         ("outcomes", spec.outcomes, summary),
         ("weekly", spec.weekly, weekly),

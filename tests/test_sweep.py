@@ -285,6 +285,7 @@ def ishigami(monkeypatch):
                                weekly=pd.DataFrame({"week": [0], "y": [y]}))
 
     monkeypatch.setattr(sim.results, "run", run)
+    monkeypatch.setattr(sweep, "_known_keys", lambda base: ({"y", "x3"}, {"y"}))
 
 
 def test_sobol_indices_of_ishigami(tmp_path: Path, ishigami) -> None:

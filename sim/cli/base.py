@@ -26,23 +26,6 @@ SetOpt = Annotated[
     typer.Option("--set", help="override a parameter: PATH=VALUE (repeatable)"),
 ]
 
-SUMMARY_ROWS = [
-    ("median effective hourly pay (USD, all time)", "median_effective_hourly_pay_usd", "{:.2f}"),
-    ("mean effective hourly pay (USD, all time)", "mean_effective_hourly_pay_usd", "{:.2f}"),
-    ("mean hourly pay, paid time (USD)", "mean_paid_hourly_pay_usd", "{:.2f}"),
-    ("unpaid share of working time", "unpaid_share", "{:.1%}"),
-    ("share under local minimum wage", "share_under_local_minimum_wage", "{:.1%}"),
-    ("share wanting more work", "share_wanting_more_work", "{:.1%}"),
-    ("active taskers", "active_taskers", "{:,.0f}"),
-    ("human labels / week", "labels_human", "{:,.0f}"),
-    ("AI labels / week", "labels_ai", "{:,.0f}"),
-    ("automation share", "automation_share", "{:.1%}"),
-    ("lab spend (USD / week)", "lab_spend_usd", "{:,.0f}"),
-    ("cost per quality-adjusted label (USD)", "cost_per_quality_adjusted_label_usd", "{:.4f}"),
-    ("share of lab price reaching taskers", "tasker_share_of_lab_price", "{:.1%}"),
-]
-
-
 def fail(message: str) -> None:
     """One line on stderr and exit code 2: how every user error ends."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
