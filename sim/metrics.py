@@ -6,14 +6,13 @@ into summary.json. The CLI, sweeps and dashboard only read these.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim import outcomes
+from sim import outcomes, terms
 
-if TYPE_CHECKING:
-    from sim.model import LabourMarketModel
+Market = Any  # the model (`sim.model`), read for its week's accounts
 
 US_FEDERAL_MINIMUM_USD = 7.25  # Hara et al. 2018 threshold for "share earning over 7.25 USD/h"
 SAMPLE = 200_000  # distribution statistics use an evenly strided sample of at most this size
@@ -26,7 +25,7 @@ GROUP = outcomes.names("country", "mean")  # weekly per country and platform, th
 def reporter(name: str):
     """A DataCollector model reporter reading outcome `name` of the current week."""
 
-    def read(model: LabourMarketModel) -> float:
+    def read(model: Market) -> float:
         return model.current[name]
 
     read.__name__ = name
@@ -129,7 +128,7 @@ FLOWS = [
 ]
 
 
-def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
+def weekly_outcomes(model: Market) -> dict[str, float]:
     """This week's outcomes for the whole market."""
     pool = model.pool
     flow = dict(zip(FLOWS, model.flows.sum(axis=0), strict=True))  # per country
@@ -197,10 +196,10 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
     return out
 
 
-def group_outcomes(model: LabourMarketModel, by: str) -> dict[str, np.ndarray]:
+def group_outcomes(model: Market, by: str) -> dict[str, np.ndarray]:
     """This week's flows per country or per platform (arrays over the groups)."""
     flows = model.flows  # [platform, flow, country]
-    fee = model.platform_fees[:, None]
+    fee = model.terms.fee_share[:, None]
     pay = flows[:, FLOWS.index("tasker_pay_usd")]  # [platform, country]
     if by == "country":
         flow = dict(zip(FLOWS, flows.sum(axis=0), strict=True))
@@ -245,7 +244,7 @@ def half_life_weeks(exit_hazard_per_week: float) -> float:
     return float(np.log(0.5) / np.log(1.0 - exit_hazard_per_week))
 
 
-def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict[str, Any]:
+def summarise(model: Market, weekly, by_country, by_platform) -> dict[str, Any]:
     """summary.json: flows averaged over post-burn-in weeks, pay per tasker over the window."""
     burn = model.params.burn_in_weeks
     pool = model.pool
@@ -280,10 +279,11 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
         return pay_distribution(*(x[bounds[i] : bounds[i + 1]] for x in (pay, paid, unpaid, mw)))
 
     countries = group(by_country, "iso3", model.iso3, by_c)
+    floor_at_end = terms.resolve(model.params, model.week, model.countries).floor
     names = [p.spec.name for p in model.platforms]
     platforms = group(by_platform, "platform", names, by_platform_pay.__getitem__)
     for iso, row in zip(model.iso3, countries.values(), strict=True):
-        row["pay_floor_usd_per_hour"] = float(model.final_floor[model.iso3.index(iso)])
+        row["pay_floor_usd_per_hour"] = float(floor_at_end[model.iso3.index(iso)])
         row["min_wage_usd_per_hour"] = float(model.min_wage[model.iso3.index(iso)])
         plr = float(model.price_level[model.iso3.index(iso)])
         row["price_level_ratio"] = plr

@@ -99,7 +99,7 @@ def run(scenario: Scenario | str | Path, seed: int | None = None, progress=None)
 def result_of(model: LabourMarketModel) -> RunResult:
     """The results of a model that has run (frames, summary and manifest)."""
     scenario = model.params
-    weekly = pd.DataFrame(model.records)
+    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     weekly.insert(0, "week", np.arange(len(weekly)))
     by_country = _frame(model.country_records, "iso3", model.iso3)
     by_platform = _frame(model.platform_records, "platform", [p.spec.name for p in model.platforms])

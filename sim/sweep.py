@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.resources import check_memory
 from sim.scenario import load_scenario
 from sim.sweep_plan import (
     Design,
@@ -27,7 +28,6 @@ from sim.sweep_plan import (
     run_seed,
 )
 from sim.sweep_store import MANIFEST, RUNS_DIR, _prepare_store, _schema, _write, load, read_manifest
-from sim.work import check_memory
 
 __all__ = [
     "MANIFEST",

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sim.resources import check_memory, reuse_freed_memory
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.work import check_memory
 
 app = typer.Typer(
     add_completion=False,
@@ -42,6 +42,7 @@ def load(
         scenario = load_scenario(path, overrides)
         if to_run:
             check_memory(scenario.population.taskers)
+            reuse_freed_memory()  # this process exists to run the model
         return scenario
     except ScenarioError as e:
         fail(str(e))
