@@ -70,7 +70,7 @@ def calibrate(
     replicates: Annotated[int, typer.Option(min=1, help="runs with different seeds")] = 5,
     out: Annotated[Path | None, typer.Option(help="folder for calibration.json and .md")] = None,
 ) -> None:
-    """Run the baseline R times and check every published target of MODEL.md s.9."""
+    """Run the baseline R times and check every published target (sim/data/targets.yaml)."""
     import sim
     from sim.calibration import calibration_report, markdown
     from sim.compare import replicate_seeds
