@@ -17,9 +17,10 @@ Market = Any  # the model (`sim.model`), read for its week's accounts
 US_FEDERAL_MINIMUM_USD = 7.25  # Hara et al. 2018 threshold for "share earning over 7.25 USD/h"
 SAMPLE = 200_000  # distribution statistics use an evenly strided sample of at most this size
 
-WEEKLY = outcomes.names("weekly")  # weekly.parquet's columns
-WINDOW = outcomes.names("overall", "window")  # per tasker over the post-burn-in window
-GROUP = outcomes.names("country", "mean")  # weekly per country and platform, then averaged
+# the outcomes computed here (sim.netpay computes the net-pay ones)
+WEEKLY = outcomes.names("weekly", module="metrics")  # weekly.parquet's columns
+WINDOW = outcomes.names("overall", "window", module="metrics")  # per tasker over the window
+GROUP = outcomes.names("country", "mean", module="metrics")  # weekly per group, then averaged
 
 
 def reporter(name: str):
@@ -293,4 +294,6 @@ def summarise(model: Market, weekly, by_country, by_platform) -> dict[str, Any]:
         row["income_per_active_tasker_usd"] = (
             row["tasker_pay_usd"] / row["active_taskers"] if row["active_taskers"] > 0 else 0.0
         )
-    return {"overall": overall, "by_platform": platforms, "by_country": countries}
+    summary = {"overall": overall, "by_platform": platforms, "by_country": countries}
+    model.net_pay.summarise(model, summary, weekly, by_country, pay, paid, unpaid)
+    return summary

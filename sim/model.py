@@ -10,6 +10,8 @@ import numpy as np
 from sim import metrics, terms
 from sim.agents import Lab, Platform
 from sim.countries import load_countries
+from sim.netpay import WEEKLY as NET_WEEKLY
+from sim.netpay import NetPay
 from sim.population import draw_population
 from sim.resources import THREADED_MIN_TASKERS, worker_threads
 from sim.scenario import Scenario
@@ -61,12 +63,13 @@ class LabourMarketModel(mesa.Model):
         self.week_rejected = np.zeros(n, F32)
         self.going_rate = self._initial_going_rate()
         self._initial_taskers()
+        self.net_pay = NetPay(self)
 
         self.country_records: list[dict[str, np.ndarray]] = []
         self.platform_records: list[dict[str, np.ndarray]] = []
         # the weekly outcomes (weekly.parquet) are read from Mesa's DataCollector
         self.datacollector = mesa.DataCollector(
-            model_reporters={k: metrics.reporter(k) for k in metrics.WEEKLY}
+            model_reporters={k: metrics.reporter(k) for k in metrics.WEEKLY + NET_WEEKLY}
         )
 
     def _initial_going_rate(self) -> np.ndarray:
@@ -384,7 +387,10 @@ class LabourMarketModel(mesa.Model):
 
     def collect(self) -> None:
         """Record this week's outcomes (sim.metrics) through Mesa's DataCollector."""
+        self.net_pay.settle(self)
         self.current = metrics.weekly_outcomes(self)
-        self.country_records.append(metrics.group_outcomes(self, "country"))
+        self.current.update(self.net_pay.weekly_outcomes(self, self.current["tasker_pay_usd"]))
+        country = metrics.group_outcomes(self, "country")
+        self.country_records.append({**country, **self.net_pay.country_outcomes()})
         self.platform_records.append(metrics.group_outcomes(self, "platform"))
         self.datacollector.collect(self)

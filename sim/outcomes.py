@@ -51,11 +51,19 @@ class Outcome:
     scopes: tuple[str, ...]
     aggregation: str = "mean"
     short: str = ""  # a card's or a table column's title (default: the label)
+    module: str = "metrics"  # which module computes it: sim.metrics or sim.netpay
+    group_aggregation: str = ""  # per country / platform when not `aggregation`
+
+    def aggregated(self, scope: str) -> str:
+        """How the summary value of `scope` comes from the weeks."""
+        grouped = scope in ("country", "platform") and self.group_aggregation
+        return self.group_aggregation if grouped else self.aggregation
 
     def __post_init__(self) -> None:
         assert self.direction in DIRECTIONS, self.name
         assert set(self.scopes) <= set(SCOPES), self.name
         assert self.aggregation in AGGREGATIONS, self.name
+        assert self.group_aggregation in ("", *AGGREGATIONS), self.name
 
     @property
     def title(self) -> str:
@@ -94,6 +102,7 @@ class Outcome:
             "name": self.name, "label": self.label, "unit": self.unit,
             "direction": self.direction, "description": self.description,
             "scopes": list(self.scopes), "aggregation": self.aggregation,
+            **({"group_aggregation": self.group_aggregation} if self.group_aggregation else {}),
         }
 
 
@@ -213,6 +222,47 @@ REGISTRY: tuple[Outcome, ...] = (
       "Mean effective hourly pay in purchasing-power dollars.", GROUP_ONLY, "derived"),
     _O("income_per_active_tasker_usd", "Income per active tasker", "USD/week", HIGHER,
       "Weekly pay to taskers over active taskers.", GROUP_ONLY, "derived"),
+    # net pay (sim.netpay): what taskers keep after contributions and taxes
+    _O("tasker_net_pay_usd", "Net pay to taskers", "USD/week", HIGHER,
+       "Pay to taskers after the contributions, income tax and withholding they owe.",
+       ("overall", "country", "weekly"), module="netpay", short="Net pay/wk"),
+    _O("tasker_net_pay_ppp_usd", "Net pay to taskers (PPP)", "int$/week", HIGHER,
+       "Net pay to taskers in purchasing-power dollars.", MARKET, module="netpay"),
+    _O("contributions_and_taxes_usd", "Contributions and taxes", "USD/week", NEUTRAL,
+       "Social contributions and income tax due on platform pay (taskers' and platforms' "
+       "parts) plus tax withheld at source.", ("overall", "country", "weekly"),
+       module="netpay"),
+    _O("platform_paid_contributions_usd", "Contributions paid by platforms", "USD/week",
+       NEUTRAL, "The part of declared taskers' contributions that platforms pay under policy.",
+       ("overall", "country", "weekly"), module="netpay"),
+    _O("net_income_per_active_tasker_usd", "Net income per active tasker", "USD/week", HIGHER,
+       "Net pay to taskers over active taskers (per country: from the country's means).",
+       ("overall", "country", "weekly"), module="netpay", group_aggregation="derived"),
+    _O("declared_share", "Declared share", "share", NEUTRAL,
+       "Share of active taskers who declare their platform income.", MARKET, module="netpay"),
+    _O("median_net_effective_hourly_pay_usd", "Median net effective hourly pay", "USD/h",
+       HIGHER, "Median over taskers with paid work of net pay per working hour, unpaid time "
+       "counted.", ("overall", "country", "weekly"), "window", module="netpay"),
+    _O("mean_net_effective_hourly_pay_usd", "Mean net effective hourly pay", "USD/h", HIGHER,
+       "Mean over taskers with paid work of net pay per working hour, unpaid time counted.",
+       ("overall", "country"), "window", module="netpay"),
+    _O("p10_net_effective_hourly_pay_usd", "10th percentile of net effective hourly pay",
+       "USD/h", HIGHER, "10th percentile over taskers with paid work of net pay per working "
+       "hour.", ("overall", "country"), "window", module="netpay"),
+    _O("p90_net_effective_hourly_pay_usd", "90th percentile of net effective hourly pay",
+       "USD/h", NEUTRAL, "90th percentile over taskers with paid work of net pay per working "
+       "hour.", ("overall", "country"), "window", module="netpay"),
+    _O("share_under_local_minimum_wage_on_net_pay", "Under local minimum wage, net pay",
+       "share", LOWER, "Share of taskers with paid work whose net effective hourly pay is under "
+       "their country's minimum wage.", ("overall", "country", "weekly"), "window",
+       module="netpay"),
+    _O("share_keeping_less_than_nothing", "Keeping less than nothing", "share", LOWER,
+       "Share of taskers with paid work whose dues exceed their pay (net pay below zero).",
+       ("overall", "country", "weekly"), "window", module="netpay"),
+    _O("median_net_effective_hourly_pay_ppp_usd", "Median net effective hourly pay (PPP)",
+       "int$/h", HIGHER, "Median net effective hourly pay in purchasing-power dollars, each "
+       "tasker's at their country's price level.", ("overall", "country"), "window",
+       module="netpay"),
 )
 del _O
 
@@ -225,11 +275,13 @@ def get(name: str) -> Outcome:
     return BY_NAME.get(name) or Outcome(name, name.replace("_", " "), "", NEUTRAL, "", ())
 
 
-def names(scope: str, aggregation: str | None = None) -> list[str]:
-    """The outcomes of one scope (optionally of one aggregation), in registry order."""
+def names(scope: str, aggregation: str | None = None, module: str | None = None) -> list[str]:
+    """The outcomes of one scope (optionally of one aggregation, or computed by one module),
+    in registry order."""
     return [
         o.name for o in REGISTRY
-        if scope in o.scopes and (aggregation is None or o.aggregation == aggregation)
+        if scope in o.scopes and (aggregation is None or o.aggregated(scope) == aggregation)
+        and (module is None or o.module == module)
     ]
 
 
@@ -309,8 +361,11 @@ def markdown() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for o in REGISTRY:
+        aggregation = o.aggregation
+        if o.group_aggregation:
+            aggregation += f" (by group: {o.group_aggregation})"
         lines.append(
             f"| `{o.name}` | {o.label} | {o.unit} | {o.direction.replace('_', ' ')} | "
-            f"{', '.join(o.scopes)} | {o.aggregation} | {o.description} |"
+            f"{', '.join(o.scopes)} | {aggregation} | {o.description} |"
         )
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ no-policy value, so the terms are the platforms' own. To add a policy lever: dec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ class WeekTerms:
     paid_rejections: np.ndarray  # per platform: rejected piece-rate tasks are paid
     floor: np.ndarray  # per country: pay floor, USD per hour (0 where none), float32
     max_automation_share: float  # labs' automation cap set by policy (1: none)
+    contributions: Any  # policy.contributions from start_week on, else None (sim.netpay)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def resolve(scenario: Scenario, week: int, country: Country) -> WeekTerms:
         ),
         floor=pay_floor(scenario, active, country),
         max_automation_share=1.0 - (policy.min_human_share if active else 0.0),
+        contributions=policy.contributions if active else None,
     )
 
 
