@@ -248,7 +248,9 @@ class Health:
 
     @property
     def missing(self) -> list[str]:
-        return [h for h in self.planned if h not in self.intact]
+        """Planned runs with no file at all (damaged files are counted apart)."""
+        damaged = {Path(n).stem for n in self.damaged}
+        return [h for h in self.planned if h not in self.intact and h not in damaged]
 
     @property
     def failed(self) -> list[str]:
@@ -282,9 +284,6 @@ def check_runs(store: Path, seeds: dict[str, int]) -> Health:
     recorded = _recorded(store)
     for f in sorted((store / RUNS_DIR).glob("*.parquet")):
         name = f"{RUNS_DIR}/{f.name}"
-        if name in recorded and file_digest(f) != recorded[name]:
-            health.damaged[name] = "its bytes differ from those written (SHA-256)"
-            continue
         try:
             rows = pq.read_table(f, columns=["run_hash", "seed", "error"]).to_pylist()
         except Exception as e:  # any unreadable file: truncated, empty, not Parquet
@@ -293,6 +292,8 @@ def check_runs(store: Path, seeds: dict[str, int]) -> Health:
         if len(rows) != 1 or rows[0]["run_hash"] != f.stem:
             found = ", ".join(str(r["run_hash"]) for r in rows) or "no run"
             health.damaged[name] = f"holds {found}, not the run of its name"
+        elif name in recorded and file_digest(f) != recorded[name]:
+            health.damaged[name] = "its bytes differ from those written (SHA-256)"
         elif f.stem not in seeds or rows[0]["seed"] != seeds[f.stem]:
             health.damaged[name] = "not a run of this sweep's plan"
         else:

@@ -129,14 +129,14 @@ def report_health(store: Path) -> None:
     except ScenarioError as e:
         fail(str(e))
     runs = len(health.planned)
-    console.print(f"store {store}: {runs} runs planned", highlight=False)
+    console.print(f"store {store}: {runs} runs planned", highlight=False, soft_wrap=True)
     console.print(
         f"  {len(health.intact)} run files intact ({len(health.failed)} recorded an error)",
         highlight=False,
     )
     for name, why in health.damaged.items():
         console.print(f"  damaged: {name}: {why}", highlight=False, soft_wrap=True)
-    console.print(f"  {len(health.missing)} runs missing", highlight=False)
+    console.print(f"  {len(health.missing)} runs missing (no file)", highlight=False)
     console.print(f"  lock: {health.lock}", highlight=False, soft_wrap=True)
     console.print(f"  temporary files: {health.temporary}", highlight=False)
     if health.healthy:
@@ -145,6 +145,7 @@ def report_health(store: Path) -> None:
     console.print(
         "not healthy: run its sweep file again with --resume to redo damaged and missing runs",
         highlight=False,
+        soft_wrap=True,
     )
     raise typer.Exit(1)
 
