@@ -15,7 +15,7 @@ import pandas as pd
 from sim import metrics
 from sim.model import LabourMarketModel
 from sim.result_folder import OutputError, atomic_output, check_output
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = [
     "OutputError",
@@ -23,6 +23,8 @@ __all__ = [
     "atomic_output",
     "check_output",
     "evaluate",
+    "fit_burn_in",
+    "flat_summary",
     "manifest",
     "package_version",
     "result_of",
@@ -134,15 +136,67 @@ def result_of(model: LabourMarketModel) -> RunResult:
     )
 
 
-def evaluate(
-    scenario: Scenario | str | Path, seed: int | None = None, **overrides: Any
-) -> dict[str, float]:
-    """The overall summary as a plain function of parameters (EMA workbench, SALib, loops).
+def flat_summary(summary: dict[str, Any]) -> dict[str, float]:
+    """summary.json as one mapping: overall keys, and `by_country.IND.x` / `by_platform.P.x`."""
+    out = dict(summary["overall"])
+    for scope in ("by_country", "by_platform"):
+        for group, vals in summary.get(scope, {}).items():
+            for k, v in vals.items():
+                out[f"{scope}.{group}.{k}"] = v
+    return out
 
-    Dotted paths can be passed with double underscores: ``policy__paid_rejections=True``.
+
+def fit_burn_in(base: Scenario, overrides: dict[str, Any]) -> dict[str, Any]:
+    """`overrides`, plus a burn-in of a quarter of the run where a shorter `weeks` leaves the
+    base's burn-in no room (unless the overrides set the burn-in themselves)."""
+    weeks = overrides.get("weeks")
+    if weeks is None or "burn_in_weeks" in overrides:
+        return overrides
+    try:
+        weeks = int(weeks)
+    except (TypeError, ValueError):
+        return overrides  # validation names the bad value
+    if base.burn_in_weeks < weeks:
+        return overrides
+    return {**overrides, "burn_in_weeks": weeks // 4}
+
+
+def evaluate(
+    scenario: Scenario | str | Path,
+    seed: int | None = None,
+    outcomes: list[str] | None = None,
+    weekly: list[str] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Outcomes of one run as a plain function of parameters (EMA workbench, SALib, loops).
+
+    Parameters
+    ----------
+    scenario : a Scenario, a path or a bundled scenario's name
+    seed : the run's seed; None means the scenario's own `seed` (pass one per replication)
+    outcomes : keys to return (default: every overall outcome); per group as
+        ``by_country.IND.median_effective_hourly_pay_usd`` or ``by_platform.NAME.KEY``
+    weekly : weekly series to add, each a list of floats under ``weekly.NAME``
+    overrides : dotted paths with double underscores, ``policy__paid_rejections=True``; a
+        `weeks` shorter than the burn-in shrinks the burn-in to a quarter of the run, as the CLI
     """
-    paths = {k.replace("__", "."): v for k, v in overrides.items()}
-    scn = load_scenario(scenario, paths) if paths else (
-        scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    )
-    return dict(run(scn, seed).overall)
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    paths = fit_burn_in(base, {k.replace("__", "."): v for k, v in overrides.items()})
+    scn = base.with_overrides(paths) if paths else base
+    result = run(scn, seed)
+    flat = flat_summary(result.summary)
+    unknown = sorted(set(outcomes or []) - set(flat))
+    if unknown:
+        raise ScenarioError(
+            f"outcomes: {unknown[0]!r} is not allowed; expected an overall outcome or "
+            "by_country.ISO3.NAME / by_platform.PLATFORM.NAME (see `datalabour outcomes`)"
+        )
+    values = {k: flat[k] for k in outcomes} if outcomes else dict(result.overall)
+    missing = sorted(set(weekly or []) - set(result.weekly.columns))
+    if missing:
+        raise ScenarioError(
+            f"weekly: {missing[0]!r} is not allowed; expected a column of weekly.parquet"
+        )
+    for name in weekly or []:
+        values[f"weekly.{name}"] = result.weekly[name].astype(float).tolist()
+    return values

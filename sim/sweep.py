@@ -17,11 +17,11 @@ from typing import Any
 
 from sim.scenario import load_scenario
 from sim.sweep_plan import (
+    DELTA,
     Design,
     Plan,
     RunSpec,
     SweepSpec,
-    _flat_summary,
     parse_sweep,
     plan,
     read_sweep,
@@ -95,13 +95,27 @@ class SweepReport:
 
 
 # ---- executing one run (on a worker) --------------------------------------------------------
-def execute(scenario: dict[str, Any], seed: int, outcomes: list[str], weekly: list[str]) -> dict:
-    """Run one scenario (a plain mapping) with one seed; the outcomes, or the error it raised."""
-    from sim.results import run
+def execute(
+    scenario: dict[str, Any],
+    seed: int,
+    outcomes: list[str],
+    weekly: list[str],
+    reform: dict[str, Any] | None = None,
+) -> dict:
+    """Run one scenario (a plain mapping) with one seed; the outcomes, or the error it raised.
+    With a reform, it runs with the same seed too and `delta.KEY` is reform minus baseline."""
+    from sim.results import flat_summary, run
 
     try:
         result = run(load_scenario(scenario), seed)
-        flat = _flat_summary(result.summary)
+        flat = flat_summary(result.summary)
+        if reform is not None:
+            changed = flat_summary(run(load_scenario(reform), seed).summary)
+            flat |= {
+                f"{DELTA}{k}": changed[k] - v
+                for k, v in list(flat.items())
+                if f"{DELTA}{k}" in outcomes and v is not None and changed.get(k) is not None
+            }
         return {
             "outcomes": {k: float(flat[k]) if flat.get(k) is not None else None for k in outcomes},
             "weekly": {k: result.weekly[k].astype(float).tolist() for k in weekly},
@@ -208,7 +222,7 @@ def _execute(
     if pending:
         if client is None and (workers or default_workers()) == 1:
             for r in pending:
-                record(r, execute(r.scenario, r.seed, p.spec.outcomes, p.spec.weekly))
+                record(r, execute(r.scenario, r.seed, p.spec.outcomes, p.spec.weekly, r.reform))
         else:
             with _client(client, None, workers) as c:
                 for r, result, problem in _on_dask(c, pending, p.spec):
@@ -279,6 +293,7 @@ def _on_dask(client: Any, pending: list[RunSpec], spec: SweepSpec) -> Iterator[t
                 r.seed,
                 spec.outcomes,
                 spec.weekly,
+                r.reform,
                 key=f"datalabour-run-{r.hash}",
                 pure=False,
             )

@@ -24,11 +24,13 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.results import package_version, run_hash
+from sim.results import flat_summary, package_version, run_hash
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 FORMAT = 1
 MAX_RUNS = 200_000
+SCALES = {"linear": "unif", "log": "logunif"}  # SALib distribution of each scale
+DELTA = "delta."  # outcome prefix: reform minus baseline, same seed
 
 
 class _Base(BaseModel):
@@ -41,7 +43,8 @@ class Design(_Base):
     kind: Literal["grid", "lhs", "sobol", "morris"] = Field(description="sampling design")
     parameters: dict[str, Any] = Field(
         min_length=1,
-        description="grid: {path: [values]}; lhs/sobol/morris: {path: {low: L, high: H}}",
+        description="grid: {path: [values]}; lhs/sobol/morris: {path: {low: L, high: H}}, "
+        "optionally with scale: log (sampled uniformly in the logarithm; low > 0)",
     )
     samples: int | None = Field(
         None, description="lhs: points; sobol: base samples N (N(D+2) points); morris: trajectories"
@@ -61,6 +64,17 @@ class SweepSpec(_Base):
     design: Design
     outcomes: list[str] = Field(min_length=1, description="summary keys kept per run")
     weekly: list[str] = Field([], description="weekly series kept per run (list columns)")
+    links: dict[str, list[str]] = Field(
+        {},
+        description="paths that take the value of a design parameter: {parameter: [path, ...]} "
+        "(one assumption that sets several fields, e.g. a pay norm of several streams)",
+    )
+    reform: str | None = Field(
+        None,
+        description="reform scenario file (relative to the sweep file): what it changes in the "
+        "base is applied on top of every point, and outcomes named delta.KEY are reform minus "
+        "baseline under common random numbers (the same seed)",
+    )
 
     @field_validator("outcomes", "weekly")
     @classmethod
@@ -79,6 +93,7 @@ class RunSpec:
     seed: int
     hash: str
     scenario: dict[str, Any]
+    reform: dict[str, Any] | None = None
 
 
 @dataclass
@@ -97,14 +112,7 @@ class Plan:
     @property
     def problem(self) -> dict[str, Any] | None:
         d = self.spec.design
-        if d.kind == "grid":
-            return None
-        names = list(d.parameters)
-        return {
-            "num_vars": len(names),
-            "names": names,
-            "bounds": [[d.parameters[n]["low"], d.parameters[n]["high"]] for n in names],
-        }
+        return None if d.kind == "grid" else salib_problem(d)
 
     def manifest(self) -> dict[str, Any]:
         d = self.spec.design
@@ -183,10 +191,20 @@ def _check_design(d: Design, base: Scenario) -> None:
                     f"{where}: {values!r} is not allowed; a grid expects a non-empty list of values"
                 )
         else:
-            if not isinstance(values, dict) or set(values) != {"low", "high"}:
+            if not isinstance(values, dict) or not {"low", "high"} <= set(values) <= {
+                "low", "high", "scale"
+            }:
                 raise ScenarioError(
                     f"{where}: {values!r} is not allowed; {d.kind} expects bounds "
-                    "{low: L, high: H}"
+                    "{low: L, high: H} (and optionally scale: linear or log)"
+                )
+            scale = values.get("scale", "linear")
+            if scale not in SCALES or (scale == "log" and not (
+                _number(values["low"]) and values["low"] > 0
+            )):
+                raise ScenarioError(
+                    f"{where}.scale: {scale!r} is not allowed; expected linear or log "
+                    "(log needs low > 0)"
                 )
             low, high = values["low"], values["high"]
             if not (_number(low) and _number(high) and math.isfinite(low) and math.isfinite(high)):
@@ -248,9 +266,10 @@ def read_sweep(path: str | Path) -> SweepSpec:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path.name}: top level is not a mapping; expected sweep fields")
     raw.setdefault("name", path.stem)
-    base = raw.get("base")
-    if isinstance(base, str) and base:
-        raw["base"] = str((path.resolve().parent / base).resolve())
+    for key in ("base", "reform"):
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            raw[key] = str((path.resolve().parent / value).resolve())
     return parse_sweep(raw)
 
 
@@ -262,22 +281,13 @@ def parse_sweep(raw: dict[str, Any]) -> SweepSpec:
         raise ScenarioError(_format(e)) from None
 
 
-def _flat_summary(summary: dict[str, Any]) -> dict[str, float]:
-    out = dict(summary["overall"])
-    for scope in ("by_country", "by_platform"):
-        for group, vals in summary.get(scope, {}).items():
-            for k, v in vals.items():
-                out[f"{scope}.{group}.{k}"] = v
-    return out
-
-
 def _known_keys(base: Scenario) -> tuple[set[str], set[str]]:
     """Summary and weekly keys the model reports, from a tiny run of the base scenario."""
     from sim.results import run
 
     tiny = base.with_overrides({"population.taskers": 10, "weeks": 2, "burn_in_weeks": 0})
     result = run(tiny, 0)
-    return set(_flat_summary(result.summary)), set(result.weekly.columns) - {"week"}
+    return set(flat_summary(result.summary)), set(result.weekly.columns) - {"week"}
 
 
 def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
@@ -285,6 +295,8 @@ def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
         summary, weekly = _known_keys(base)
     except Exception:  # the runs themselves will record the error
         return
+    if spec.reform is not None:
+        summary |= {f"{DELTA}{k}" for k in summary}
     for what, asked, known in (
         ("outcomes", spec.outcomes, summary),
         ("weekly", spec.weekly, weekly),
@@ -302,21 +314,65 @@ def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
                 )
 
 
+def scenario_diff(base: Any, other: Any, prefix: str = "") -> dict[str, Any]:
+    """The dotted-path overrides that turn scenario mapping `base` into `other` (leaves only;
+    a list of another length is replaced whole)."""
+    if isinstance(base, dict) and isinstance(other, dict):
+        out: dict[str, Any] = {}
+        for key, value in other.items():
+            if key in ("name", "description") and not prefix:
+                continue
+            out |= scenario_diff(base.get(key), value, f"{prefix}{key}.")
+        return out
+    if isinstance(base, list) and isinstance(other, list) and len(base) == len(other):
+        out = {}
+        for i, (a, b) in enumerate(zip(base, other, strict=True)):
+            out |= scenario_diff(a, b, f"{prefix}{i}.")
+        return out
+    return {} if base == other else {prefix.rstrip("."): other}
+
+
+def _reform_diff(spec: SweepSpec) -> dict[str, Any]:
+    """What the sweep's reform changes in its base scenario, as dotted-path overrides."""
+    try:
+        reform = load_scenario(Path(spec.reform))
+    except ScenarioError as e:
+        raise ScenarioError(f"reform: {e}") from None
+    base = load_scenario(Path(spec.base))
+    diff = scenario_diff(base.to_dict(), reform.to_dict())
+    if not diff:
+        raise ScenarioError(
+            f"reform: {Path(spec.reform).name!r} changes nothing in the base scenario; "
+            "expected a policy scenario that extends it"
+        )
+    return diff
+
+
 def run_seed(seed: int, point: int, replicate: int) -> int:
     """The seed of one run: SeedSequence(seed, spawn_key=(point, replicate)), as an int < 2**63."""
     state = np.random.SeedSequence(seed, spawn_key=(point, replicate)).generate_state(1, np.uint64)
     return int(state[0] >> np.uint64(1))
 
 
-def _sample(d: Design, seed: int) -> np.ndarray:
-    from SALib.sample import latin, morris, sobol
-
+def salib_problem(d: Design) -> dict[str, Any]:
+    """SALib's problem of a sampling design: names, bounds and, where a parameter is sampled
+    in the logarithm, its distribution."""
     names = list(d.parameters)
-    problem = {
+    problem: dict[str, Any] = {
         "num_vars": len(names),
         "names": names,
         "bounds": [[d.parameters[n]["low"], d.parameters[n]["high"]] for n in names],
     }
+    dists = [SCALES[d.parameters[n].get("scale", "linear")] for n in names]
+    if any(x != "unif" for x in dists):
+        problem["dists"] = dists
+    return problem
+
+
+def _sample(d: Design, seed: int) -> np.ndarray:
+    from SALib.sample import latin, morris, sobol
+
+    problem = salib_problem(d)
     s = seed % 2**32
     if d.kind == "lhs":
         return latin.sample(problem, d.samples, seed=s)
@@ -379,20 +435,34 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
     except ScenarioError as e:
         raise ScenarioError(f"overrides: {e}") from None
     _check_design(spec.design, base)
+    for name in spec.links:
+        if name not in spec.design.parameters:
+            raise ScenarioError(
+                f"links.{name}: is not allowed; expected a parameter of the design "
+                f"({', '.join(spec.design.parameters)})"
+            )
     points, matrix = _points(spec, base)
+    changes = _reform_diff(spec) if spec.reform is not None else None
     version = package_version()
     runs = []
-    for i, params in enumerate(points):
+    for i, point in enumerate(points):
+        params = {**point, **{p: point[k] for k, paths in spec.links.items() for p in paths}}
         try:
             scn = base.with_overrides(params)
+            reform = None if changes is None else base.with_overrides({**changes, **params})
         except ScenarioError as e:
             shown = ", ".join(f"{k}={v}" for k, v in params.items())
             raise ScenarioError(f"design point {i} ({shown}): {e}") from None
         canonical = scn.canonical_json()
         scenario = json.loads(canonical)
+        if reform is not None:  # a run is the pair: its hash covers both sides
+            canonical += reform.canonical_json()
+        reform_data = None if reform is None else json.loads(reform.canonical_json())
         for r in range(spec.replicates):
             seed = run_seed(spec.seed, i, r)
-            runs.append(RunSpec(i, r, seed, run_hash(canonical, seed, version), scenario))
+            runs.append(
+                RunSpec(i, r, seed, run_hash(canonical, seed, version), scenario, reform_data)
+            )
     _check_outcomes(spec, base)
     columns = {n: _column_type([p[n] for p in points]) for n in spec.design.parameters}
     digest = hashlib.sha256(
