@@ -12,9 +12,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import metrics
+from sim import metrics, outcomes
 from sim.model import LabourMarketModel
+from sim.result_folder import OutputError, atomic_output, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = [
+    "OutputError",
+    "RunResult",
+    "atomic_output",
+    "check_output",
+    "evaluate",
+    "fit_burn_in",
+    "flat_summary",
+    "manifest",
+    "package_version",
+    "result_of",
+    "run",
+    "run_hash",
+]
 
 
 def package_version() -> str:
@@ -42,16 +58,19 @@ class RunResult:
     def overall(self) -> dict[str, float]:
         return self.summary["overall"]
 
-    def save(self, out: str | Path) -> Path:
-        """Write summary.json, weekly/by_country/by_platform.parquet and manifest.json."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=True))
-        self.weekly.to_parquet(out / "weekly.parquet", index=False)
-        self.by_country.to_parquet(out / "by_country.parquet", index=False)
-        self.by_platform.to_parquet(out / "by_platform.parquet", index=False)
-        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
-        return out
+    def save(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write summary.json, weekly/by_country/by_platform.parquet and, last, manifest.json
+        (provenance and every file's size and SHA-256), whole or not at all.
+
+        A folder holding an older result is replaced only with `overwrite` (else `OutputError`).
+        """
+        with atomic_output(out, overwrite, self.manifest) as folder:
+            (folder / "summary.json").write_text(
+                json.dumps(self.summary, indent=2, sort_keys=True)
+            )
+            for name in ("weekly", "by_country", "by_platform"):  # with units, descriptions
+                outcomes.to_parquet(getattr(self, name), folder / f"{name}.parquet")
+        return Path(out)
 
 
 def _frame(records: list[dict[str, np.ndarray]], column: str, names: list[str]) -> pd.DataFrame:
@@ -100,7 +119,7 @@ def run(scenario: Scenario | str | Path, seed: int | None = None, progress=None)
 def result_of(model: LabourMarketModel) -> RunResult:
     """The results of a model that has run (frames, summary and manifest)."""
     scenario = model.params
-    weekly = pd.DataFrame(model.records)
+    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     weekly.insert(0, "week", np.arange(len(weekly)))
     by_country = _frame(model.country_records, "iso3", model.iso3)
     by_platform = _frame(model.platform_records, "platform", [p.spec.name for p in model.platforms])

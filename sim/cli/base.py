@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sim.resources import check_memory, reuse_freed_memory
+from sim.result_folder import OutputError, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.work import check_memory
 
 app = typer.Typer(
     add_completion=False,
@@ -26,20 +28,8 @@ SetOpt = Annotated[
     typer.Option("--set", help="override a parameter: PATH=VALUE (repeatable)"),
 ]
 
-SUMMARY_ROWS = [
-    ("median effective hourly pay (USD, all time)", "median_effective_hourly_pay_usd", "{:.2f}"),
-    ("mean effective hourly pay (USD, all time)", "mean_effective_hourly_pay_usd", "{:.2f}"),
-    ("mean hourly pay, paid time (USD)", "mean_paid_hourly_pay_usd", "{:.2f}"),
-    ("unpaid share of working time", "unpaid_share", "{:.1%}"),
-    ("share under local minimum wage", "share_under_local_minimum_wage", "{:.1%}"),
-    ("share wanting more work", "share_wanting_more_work", "{:.1%}"),
-    ("active taskers", "active_taskers", "{:,.0f}"),
-    ("human labels / week", "labels_human", "{:,.0f}"),
-    ("AI labels / week", "labels_ai", "{:,.0f}"),
-    ("automation share", "automation_share", "{:.1%}"),
-    ("lab spend (USD / week)", "lab_spend_usd", "{:,.0f}"),
-    ("cost per quality-adjusted label (USD)", "cost_per_quality_adjusted_label_usd", "{:.4f}"),
-    ("share of lab price reaching taskers", "tasker_share_of_lab_price", "{:.1%}"),
+OverwriteOpt = Annotated[
+    bool, typer.Option(help="replace an older result in --out, whole (else it is refused)")
 ]
 
 
@@ -59,10 +49,36 @@ def load(
         scenario = load_scenario(path, overrides)
         if to_run:
             check_memory(scenario.population.taskers)
+            reuse_freed_memory()  # this process exists to run the model
         return scenario
     except ScenarioError as e:
         fail(str(e))
         raise  # unreachable
+
+
+def check_out(out: Path | None, overwrite: bool) -> None:
+    """Before any simulating: --out can take a result (exit 2 if not)."""
+    if out is not None:
+        try:
+            check_output(out, overwrite)
+        except OutputError as e:
+            fail(str(e))
+
+
+def save_out(write: Callable[[], object], out: Path) -> None:
+    """Write a result with `write` (atomic); a failure ends in one line, the folder untouched."""
+    try:
+        write()
+    except OutputError as e:
+        fail(str(e))
+    except OSError as e:
+        err.print(
+            f"[bold red]error:[/] --out: cannot write {str(out)!r} ({e.strerror or e}); "
+            "nothing was written and the folder is as it was",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
 
 
 def progress_bar() -> Progress:
