@@ -19,7 +19,7 @@ import select
 import signal
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
@@ -171,12 +171,12 @@ class RunPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tasks: dict[RunKey, _Task] = {}
-        self._slots: threading.Semaphore | None = None
+        self._free = threading.Condition()
+        self._running = 0
+        self._queue: deque[_Task] = deque()  # first submitted, first started
         self._ctx = None
 
     def _context(self):
-        if self._slots is None:
-            self._slots = threading.Semaphore(workers())
         if self._ctx is None and workers() > 1:
             # One BLAS thread per worker: the workers already use every core between them.
             for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -193,35 +193,56 @@ class RunPool:
             task = self._tasks.get(key)
             if task is None:
                 task = self._tasks[key] = _Task(key, scenario, seed)
+                with self._free:
+                    self._queue.append(task)
                 threading.Thread(target=self._supervise, args=(task,), daemon=True).start()
             task.owners.add(owner)
             return task.future
 
     def _supervise(self, task: _Task) -> None:
-        ctx = self._context()
-        with self._slots:  # wait for a free worker
+        here = workers() == 1
+        ctx = None if here else self._context()
+        with self._free:  # wait for a free worker and this task's turn
+            while self._running >= workers() or self._queue[0] is not task:
+                self._free.wait()
+            self._queue.popleft()
+            self._running += 1
+            self._free.notify_all()
+        try:
             with self._lock:
                 wanted = bool(task.owners)
-                if wanted and workers() > 1:
-                    receive, send = ctx.Pipe(duplex=False)
-                    args = (send, task.scenario, task.seed, os.getpid())
-                    task.process = ctx.Process(target=_child, args=args, daemon=True)
-                    task.process.start()
             if not wanted:
                 outcome, seconds = None, 0.0
-            elif workers() == 1:
+            elif here:
                 outcome, seconds = self._run_here(task)
             else:
-                send.close()
-                try:
-                    outcome, seconds = receive.recv()
-                except (EOFError, OSError):  # killed
-                    outcome, seconds = None, 0.0
-                receive.close()
-                task.process.join()
+                outcome, seconds = self._run_in_process(ctx, task)
+        finally:
+            with self._free:
+                self._running -= 1
+                self._free.notify_all()
         if isinstance(outcome, RunResult):
             record_speed(task.scenario, seconds)
         self._finish(task, outcome)
+
+    def _run_in_process(self, ctx, task: _Task) -> tuple[RunResult | BaseException | None, float]:
+        receive, send = ctx.Pipe(duplex=False)
+        process = ctx.Process(
+            target=_child, args=(send, task.scenario, task.seed, os.getpid()), daemon=True
+        )
+        process.start()
+        with self._lock:
+            task.process = process
+            if not task.owners:  # cancelled while it started
+                process.kill()
+        send.close()
+        try:
+            outcome, seconds = receive.recv()
+        except (EOFError, OSError):  # killed
+            outcome, seconds = None, 0.0
+        receive.close()
+        process.join()
+        return outcome, seconds
 
     @staticmethod
     def _run_here(task: _Task) -> tuple[RunResult | BaseException, float]:
