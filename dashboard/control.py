@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from dashboard.runs import (
     POOL,
@@ -126,25 +127,30 @@ def run_jobs(
     sid = session_id()
     left, right = st.columns([1, 6])
     stop_slot = left.empty()
-    stop_slot.button("Stop", on_click=stop, args=(sid,), key="stop", icon="⏹")
+    stop_slot.button("Stop runs", on_click=stop, args=(sid,), key="stop", icon="⏹")
     total = sum(j.total_new for j in jobs)
     estimate = estimate_seconds([(s, seed) for j in jobs for s, seed in j.jobs])
     bar = right.progress(0.0, text=f"Running {total} new simulations ({describe_time(estimate)})")
     preview = st.empty()
     shown = provisional is None
-    while not all(j.finished() for j in jobs):
-        time.sleep(0.25)
-        done = sum(j.done_new() for j in jobs)
-        bar.progress(
-            done / max(total, 1),
-            text=f"Running {total} new simulations on {workers()} workers… {done}/{total}",
-        )
-        if not shown:
-            early = jobs[0].partial()
-            if early is not None:
-                shown = True
-                with preview.container():
-                    provisional(early)
+    try:
+        while not all(j.finished() for j in jobs):
+            time.sleep(0.25)
+            done = sum(j.done_new() for j in jobs)
+            bar.progress(
+                done / max(total, 1),
+                text=f"Running {total} new simulations on {workers()} workers… {done}/{total}",
+            )
+            if not shown:
+                early = jobs[0].partial()
+                if early is not None:
+                    shown = True
+                    with preview.container():
+                        provisional(early)
+    except StopException:  # Streamlit's own Stop (page header): the runs stop too
+        POOL.cancel(sid)
+        JOBS.pop(sid, None)
+        raise
     bar.empty()
     stop_slot.empty()
     preview.empty()

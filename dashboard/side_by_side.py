@@ -161,7 +161,7 @@ def side_by_side_tab(view: View) -> None:
         ss.setdefault("side_computed", {})[key] = computed
     comparisons = {p: c.comparison for p, c in computed.items()}
     table = side_table(comparisons, rank_by)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table.set_index("rank"))
     st.caption(
         "Changes are means of paired differences with their 95% intervals over seeds "
         "(seed noise only); * the interval excludes zero. Rank 1 is the best on the chosen "
