@@ -11,19 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.labels import BEYOND_NOISE, compact, outcome, verdict
+from sim import outcomes
 
-HEADLINE_CARDS = [
-    "median_effective_hourly_pay_usd",
-    "share_under_local_minimum_wage",
-    "unpaid_share",
-    "tasker_pay_usd",
-    "active_taskers",
-    "labels_human",
-    "quality_adjusted_labels",
-    "cost_per_quality_adjusted_label_usd",
-    "automation_share",
-    "lab_spend_usd",
-]
+HEADLINE_CARDS = list(outcomes.CARDS)  # which outcomes, from the registry
 SPOTLIGHT_COUNTRIES = ["KEN", "IND", "PHL", "NGA", "USA"]
 ROBUST_SHARE = 0.9  # an effect is called robust when 90% of assumption draws agree in sign
 

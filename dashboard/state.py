@@ -121,7 +121,7 @@ def build(view: View) -> tuple[Scenario, Scenario]:
     if view.window == "after_start":
         baseline, reform = measured_after_start(baseline, reform)
     from dashboard.runs import workers
-    from sim.work import check_memory
+    from sim.resources import check_memory
 
     taskers = max(baseline.population.taskers, reform.population.taskers)
     check_memory(taskers, runs=min(workers(), view.replicates))  # replicates run side by side

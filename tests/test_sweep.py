@@ -18,6 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 import sim.results
+import sim.sweep_plan
 from sim import sensitivity, sweep
 from sim.cli import app
 from sim.scenario import ScenarioError
@@ -93,7 +94,7 @@ BAD = [
     ({"base": "missing.yaml"}, "base: scenario file"),
     ({"design": {"kind": "grid", "parameters": {"burn_in_weeks": [1, 50]}}},
      "burn_in_weeks: 50 is not allowed"),
-    ({"colour": "red"}, "colour: unknown field of a sweep file"),
+    ({"colour": "red"}, "colour: unknown field 'colour' in sweep file"),
 ]
 
 
@@ -285,6 +286,7 @@ def ishigami(monkeypatch):
                                weekly=pd.DataFrame({"week": [0], "y": [y]}))
 
     monkeypatch.setattr(sim.results, "run", run)
+    monkeypatch.setattr(sim.sweep_plan, "_known_keys", lambda base: ({"y", "x3"}, {"y"}))
 
 
 def test_sobol_indices_of_ishigami(tmp_path: Path, ishigami) -> None:
