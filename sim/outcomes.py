@@ -330,19 +330,18 @@ REFERENCE_CHECK = _selection(  # the vectorised and per-agent models must agree 
 
 
 def to_parquet(frame, path) -> None:
-    """Write a results frame to Parquet; each outcome column's field metadata carries its
-    label, unit and description."""
+    """Write a results frame to Parquet (pandas, pyarrow); each outcome column's field
+    metadata carries its label, unit and description."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
     fields = []
-    for f in table.schema:
+    for f in schema:
         o = BY_NAME.get(f.name)
         if o is not None:
             f = f.with_metadata({"label": o.label, "unit": o.unit, "description": o.description})
         fields.append(f)
-    pq.write_table(table.cast(pa.schema(fields, metadata=table.schema.metadata)), path)
+    frame.to_parquet(path, index=False, schema=pa.schema(fields, metadata=schema.metadata))
 
 
 def markdown() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform as _platform
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 
+@functools.cache
 def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
