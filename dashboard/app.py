@@ -378,14 +378,23 @@ def country_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
         "(World Bank private-consumption PPP / market exchange rate).",
     )
     ppp = currency != "USD"
+    net = st.radio(
+        "Pay", ["gross", "net"], horizontal=True, key="pay_basis",
+        help="Net: what taskers keep after the contributions and income tax due on declared "
+        "platform income (sim/data/contributions.csv; most taskers do not declare).",
+    ) == "net"
+    hourly = "mean_net_effective_hourly_pay_usd" if net else "mean_effective_hourly_pay_usd"
+    income = "tasker_net_pay_usd" if net else "tasker_pay_usd"
+    under = "share_under_local_minimum_wage" + ("_on_net_pay" if net else "")
+    basis = "net " if net else ""
     st.plotly_chart(
         charts.country_figure(
             table,
-            "mean_effective_hourly_pay_ppp_usd" if ppp else "mean_effective_hourly_pay_usd",
+            hourly.replace("_usd", "_ppp_usd") if ppp else hourly,
             names,
             ppp=ppp,
             mark_wages=True,
-            title=f"Effective hourly pay ({'int$' if ppp else 'USD'}/h), "
+            title=f"Effective hourly {basis}pay ({'int$' if ppp else 'USD'}/h), "
             "unpaid time counted, with each country's minimum wage and floor",
         ),
         width="stretch",
@@ -393,18 +402,18 @@ def country_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
     st.plotly_chart(
         charts.country_figure(
             table,
-            "tasker_pay_ppp_usd" if ppp else "tasker_pay_usd",
+            income.replace("_usd", "_ppp_usd") if ppp else income,
             names,
-            title="Income: weekly pay to taskers in each country",
+            title=f"Income: weekly {basis}pay to taskers in each country",
         ),
         width="stretch",
     )
     st.plotly_chart(
         charts.country_figure(
             table,
-            "share_under_local_minimum_wage",
+            under,
             names,
-            title="Share of taskers earning under the local minimum wage",
+            title=f"Share of taskers earning under the local minimum wage ({basis or 'gross '}pay)",
         ),
         width="stretch",
     )
