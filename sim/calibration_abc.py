@@ -52,6 +52,17 @@ class Prior:
         """The column of the posterior that stands for this prior (its first path)."""
         return self.paths[0]
 
+    def from_unbounded(self, u: float) -> float:
+        """The value whose prior quantile is the logistic CDF of `u`.
+
+        pyabc samples u ~ standard logistic (its proposals then meet no boundary, which keeps
+        importance weights even); this map makes the value exactly uniform or log-uniform.
+        """
+        q = 1.0 / (1.0 + math.exp(-u))
+        if self.distribution == "loguniform":
+            return float(self.low * (self.high / self.low) ** q)
+        return float(self.low + (self.high - self.low) * q)
+
     def scipy(self) -> Any:
         from scipy import stats
 
@@ -119,10 +130,16 @@ class TargetModel:
         from sim.results import run
         from sim.scenario import from_dict
 
-        values = {p.key: float(parameters[_pyabc_name(i)]) for i, p in enumerate(self.priors)}
+        values = values_of(self.priors, parameters)
         scenario = from_dict(self.base).with_overrides(overrides_of(self.priors, values))
         result = run(scenario, particle_seed(values, self.root_seed))
         return {t["statistic"]: _finite(statistic(result, t["statistic"])) for t in self.targets}
+
+
+def values_of(priors: list[Prior], parameters: Any) -> dict[str, float]:
+    """A pyabc particle (unbounded coordinates) as parameter values keyed by prior key."""
+    return {p.key: p.from_unbounded(float(parameters[_pyabc_name(i)]))
+            for i, p in enumerate(priors)}
 
 
 def _finite(x: float) -> float:
@@ -170,7 +187,8 @@ class AbcSettings:
 
 def _config_digest(base: dict, priors: list[Prior], targets: list[dict], s: AbcSettings) -> str:
     text = json.dumps(
-        [base, [p.__dict__ for p in priors], targets, s.population_size, s.taskers, s.root_seed],
+        ["logistic", base, [p.__dict__ for p in priors], targets, s.population_size, s.taskers,
+         s.root_seed],
         sort_keys=True, default=str,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -199,7 +217,9 @@ def run_abc(
     runs_file = db_path.with_suffix(".runs.json")
     known = json.loads(runs_file.read_text()) if runs_file.exists() else {}
 
-    prior = pyabc.Distribution(**{_pyabc_name(i): _rv(p) for i, p in enumerate(priors)})
+    prior = pyabc.Distribution(
+        **{_pyabc_name(i): pyabc.RV("logistic", 0, 1) for i in range(len(priors))}
+    )
     model = TargetModel(base, priors, targets, settings.root_seed)
     distance = TargetDistance(targets)
     started = time.monotonic()
@@ -229,7 +249,7 @@ def run_abc(
                 )
     t = history.max_t
     frame, weights = history.get_distribution(m=0, t=t)
-    keyed = {p.key: frame[_pyabc_name(i)].to_numpy() for i, p in enumerate(priors)}
+    keyed = [values_of(priors, row) for _, row in frame.iterrows()]
     posterior = expand_paths(pd.DataFrame(keyed), priors)
     posterior["weight"] = np.asarray(weights, dtype=float) / np.sum(weights)
     generations = [_generation_row(history, g) for g in range(t + 1)]
@@ -272,14 +292,6 @@ class _Forward(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.progress(record.getMessage())
-
-
-def _rv(p: Prior) -> Any:
-    import pyabc
-
-    if p.distribution == "loguniform":
-        return pyabc.RV("loguniform", p.low, p.high)
-    return pyabc.RV("uniform", p.low, p.high - p.low)
 
 
 def _last_epsilon(history: Any) -> float:
