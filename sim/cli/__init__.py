@@ -5,7 +5,9 @@ a new command goes in a module of its own, imported here.
 """
 
 from sim.cli import (  # noqa: F401  (registers the commands)
+    brief,
     calibration_commands,
+    discover,
     model_commands,
     sweep_commands,
 )

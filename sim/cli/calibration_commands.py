@@ -10,7 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.base import SetOpt, app, console, err, fail, load, progress_bar
+from sim.cli.base import (
+    OverwriteOpt,
+    SetOpt,
+    app,
+    check_out,
+    console,
+    err,
+    fail,
+    load,
+    progress_bar,
+    save_out,
+)
 from sim.scenario import Scenario, ScenarioError
 
 
@@ -30,6 +41,7 @@ def calibrate(
     ] = Method.replicates,
     replicates: Annotated[int, typer.Option(min=1, help="replicates: seeds")] = 5,
     out: Annotated[Path | None, typer.Option(help="folder for calibration.json and .md")] = None,
+    overwrite: OverwriteOpt = False,
     population: Annotated[int, typer.Option(min=2, help="abc: particles per generation")] = 300,
     generations: Annotated[int, typer.Option(min=1, help="abc: most generations")] = 6,
     min_epsilon: Annotated[float, typer.Option(min=0, help="abc: stop at this distance")] = 0.7,
@@ -48,15 +60,17 @@ def calibrate(
     """Check the published targets: with replicates of one parameter set, or by ABC-SMC."""
     scn = load(scenario, sets)
     if method is Method.replicates:
-        _replicates(scn, replicates, out)
+        check_out(out, overwrite)
+        _replicates(scn, replicates, out, overwrite)
         return
     _abc(scn, out or Path("results/calibration"), locals())
 
 
-def _replicates(scn: Scenario, replicates: int, out: Path | None) -> None:
+def _replicates(scn: Scenario, replicates: int, out: Path | None, overwrite: bool) -> None:
     import sim
     from sim.calibration import calibration_report, markdown
     from sim.compare import replicate_seeds
+    from sim.result_folder import atomic_output
 
     results = []
     with progress_bar() as bar:
@@ -76,9 +90,13 @@ def _replicates(scn: Scenario, replicates: int, out: Path | None) -> None:
         )
     console.print(table)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "calibration.json").write_text(json.dumps(report, indent=2))
-        (out / "calibration.md").write_text(markdown(report))
+
+        def write() -> None:
+            with atomic_output(out, overwrite) as folder:
+                (folder / "calibration.json").write_text(json.dumps(report, indent=2))
+                (folder / "calibration.md").write_text(markdown(report))
+
+        save_out(write, out)
         console.print(f"written {out}/calibration.json and calibration.md")
     if not report["all_pass"]:
         raise typer.Exit(1)

@@ -10,7 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.base import SUMMARY_ROWS, SetOpt, app, console, fail, load, progress_bar
+from sim.cli.base import (
+    SUMMARY_ROWS,
+    OverwriteOpt,
+    SetOpt,
+    app,
+    check_out,
+    console,
+    fail,
+    load,
+    progress_bar,
+    save_out,
+)
 from sim.scenario import ScenarioError
 
 
@@ -22,15 +33,17 @@ def run(
     taskers: Annotated[int | None, typer.Option(help="potential taskers in the population")] = None,
     weeks: Annotated[int | None, typer.Option(help="weeks to simulate")] = None,
     out: Annotated[Path | None, typer.Option(help="folder for the results")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run one scenario; print the summary and write results to --out."""
     import sim
+    from sim.results import fit_burn_in
 
     scn = load(scenario, sets, {"population.taskers": taskers})
+    check_out(out, overwrite)
     if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
-        short = {"burn_in_weeks": weeks // 4} if scn.burn_in_weeks >= weeks else {}
         try:
-            scn = scn.with_overrides({"weeks": weeks, **short})
+            scn = scn.with_overrides(fit_burn_in(scn, {"weeks": weeks}))
         except ScenarioError as e:
             fail(str(e))
     with progress_bar() as bar:
@@ -43,7 +56,7 @@ def run(
         table.add_row(label, fmt.format(result.overall[key]))
     console.print(table)
     if out is not None:
-        result.save(out)
+        save_out(lambda: result.save(out, overwrite), out)
         console.print(f"results written to {out}/")
 
 
@@ -65,6 +78,7 @@ def compare(
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
     seed: Annotated[int | None, typer.Option(help="root seed of the replicates")] = None,
     out: Annotated[Path | None, typer.Option(help="folder for comparison.csv/json")] = None,
+    overwrite: OverwriteOpt = False,
     ensemble: Annotated[
         int | None, typer.Option(min=2, help="also run N draws of the calibration posterior")
     ] = None,
@@ -78,6 +92,7 @@ def compare(
 
     base = load(baseline, None)
     ref = load(reform, sets)
+    check_out(out, overwrite)
     with progress_bar() as bar:
         total = 2 * (replicates + (ensemble or 0))
         task = bar.add_task(f"{base.name} vs {ref.name}", total=total)
@@ -104,7 +119,7 @@ def compare(
         )
     console.print(table)
     if out is not None:
-        comp.save(out)
+        save_out(lambda: comp.save(out, overwrite), out)
         console.print(f"written {out}/comparison.csv and comparison.json")
 
 
