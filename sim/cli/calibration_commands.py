@@ -63,7 +63,9 @@ def calibrate(
         check_out(out, overwrite)
         _replicates(scn, replicates, out, overwrite)
         return
-    _abc(scn, out or Path("results/calibration"), locals())
+    out = out or Path("results/calibration")
+    check_out(out, overwrite)
+    _abc(scn, out, locals())
 
 
 def _replicates(scn: Scenario, replicates: int, out: Path | None, overwrite: bool) -> None:
@@ -106,6 +108,7 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
     from sim.calibration_abc import AbcSettings, draw_particles, load_priors, run_abc
     from sim.calibration_report import predictive, run_draws, write_report
     from sim.compare import replicate_seeds
+    from sim.result_folder import atomic_output
 
     try:
         priors = load_priors(scenario=scn)
@@ -121,18 +124,26 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
                   f"at most {settings.generations} generations, history {settings.history}")
     done = run_abc(scn, settings, priors, progress=lambda line: err.print(line, highlight=False))
     frame, record = done["posterior"], done["record"]
-    target = o["posterior"] or out / "posterior.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(target, index=False)
+    if o["posterior"] is not None:
+        o["posterior"].parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(o["posterior"], index=False)
     console.print(f"posterior: {len(frame)} particles, ESS "
-                  f"{record['effective_sample_size']:.0f}, written to {target}")
+                  f"{record['effective_sample_size']:.0f}")
     small = scn.with_overrides({"population.taskers": settings.taskers})
     particles = draw_particles(frame, o["draws"], settings.root_seed)
     with progress_bar() as bar:
         task = bar.add_task("posterior predictive", total=len(particles))
         results = run_draws(small, particles, replicate_seeds(settings.root_seed, len(particles)),
                             settings.workers, settings.scheduler, lambda: bar.advance(task))
-    report = write_report(out, record, frame, priors, predictive(results), o["doc"])
+    rows = predictive(results)
+    report: dict = {}
+
+    def write() -> None:
+        with atomic_output(out, o["overwrite"]) as folder:
+            frame.to_parquet(folder / "posterior.parquet", index=False)
+            report.update(write_report(folder, record, frame, priors, rows, o["doc"]))
+
+    save_out(write, out)
     table = Table(title="posterior predictive per target")
     for col in ("target", "accepted", "mean", "90% interval", "result"):
         table.add_column(col, overflow="fold")
@@ -144,8 +155,9 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
             "[green]pass[/]" if r["pass"] else "[red]FAIL[/]",
         )
     console.print(table)
-    console.print(f"written {out}/calibration.json, calibration.md, calibration_parameters.html"
-                  + (f" and {o['doc']}" if o["doc"] else ""))
+    console.print(f"written {out}/ (posterior.parquet, calibration.json, calibration.md, "
+                  "calibration_parameters.html)" + (f", {o['doc']}" if o["doc"] else "")
+                  + (f", {o['posterior']}" if o["posterior"] else ""))
     if not report["all_pass"]:
         raise typer.Exit(1)
 
