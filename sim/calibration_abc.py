@@ -53,12 +53,13 @@ class Prior:
         return self.paths[0]
 
     def from_unbounded(self, u: float) -> float:
-        """The value whose prior quantile is the logistic CDF of `u`.
+        """The value whose prior quantile is the standard normal CDF of `u`.
 
-        pyabc samples u ~ standard logistic (its proposals then meet no boundary, which keeps
-        importance weights even); this map makes the value exactly uniform or log-uniform.
+        pyabc samples u ~ N(0, 1): its Gaussian proposals then meet no boundary and have tails
+        at least as heavy as the prior's, which keeps importance weights even; this map makes
+        the value exactly uniform or log-uniform.
         """
-        q = 1.0 / (1.0 + math.exp(-u))
+        q = 0.5 * (1.0 + math.erf(u / math.sqrt(2.0)))
         if self.distribution == "loguniform":
             return float(self.low * (self.high / self.low) ** q)
         return float(self.low + (self.high - self.low) * q)
@@ -187,7 +188,7 @@ class AbcSettings:
 
 def _config_digest(base: dict, priors: list[Prior], targets: list[dict], s: AbcSettings) -> str:
     text = json.dumps(
-        ["logistic", base, [p.__dict__ for p in priors], targets, s.population_size, s.taskers,
+        ["probit", base, [p.__dict__ for p in priors], targets, s.population_size, s.taskers,
          s.root_seed],
         sort_keys=True, default=str,
     )
@@ -218,7 +219,7 @@ def run_abc(
     known = json.loads(runs_file.read_text()) if runs_file.exists() else {}
 
     prior = pyabc.Distribution(
-        **{_pyabc_name(i): pyabc.RV("logistic", 0, 1) for i in range(len(priors))}
+        **{_pyabc_name(i): pyabc.RV("norm", 0, 1) for i in range(len(priors))}
     )
     model = TargetModel(base, priors, targets, settings.root_seed)
     distance = TargetDistance(targets)
