@@ -9,6 +9,7 @@ from sim.cli import (  # noqa: F401  (registers the commands)
     calibration_commands,
     discover,
     model_commands,
+    outcomes,
     sweep_commands,
 )
 from sim.cli.base import app
