@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform as _platform
@@ -14,9 +15,26 @@ import pandas as pd
 
 from sim import metrics
 from sim.model import LabourMarketModel
+from sim.result_folder import OutputError, atomic_output, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
+__all__ = [
+    "OutputError",
+    "RunResult",
+    "atomic_output",
+    "check_output",
+    "evaluate",
+    "fit_burn_in",
+    "flat_summary",
+    "manifest",
+    "package_version",
+    "result_of",
+    "run",
+    "run_hash",
+]
 
+
+@functools.cache
 def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -42,16 +60,20 @@ class RunResult:
     def overall(self) -> dict[str, float]:
         return self.summary["overall"]
 
-    def save(self, out: str | Path) -> Path:
-        """Write summary.json, weekly/by_country/by_platform.parquet and manifest.json."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=True))
-        self.weekly.to_parquet(out / "weekly.parquet", index=False)
-        self.by_country.to_parquet(out / "by_country.parquet", index=False)
-        self.by_platform.to_parquet(out / "by_platform.parquet", index=False)
-        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
-        return out
+    def save(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write summary.json, weekly/by_country/by_platform.parquet and, last, manifest.json
+        (provenance and every file's size and SHA-256), whole or not at all.
+
+        A folder holding an older result is replaced only with `overwrite` (else `OutputError`).
+        """
+        with atomic_output(out, overwrite, self.manifest) as folder:
+            (folder / "summary.json").write_text(
+                json.dumps(self.summary, indent=2, sort_keys=True)
+            )
+            self.weekly.to_parquet(folder / "weekly.parquet", index=False)
+            self.by_country.to_parquet(folder / "by_country.parquet", index=False)
+            self.by_platform.to_parquet(folder / "by_platform.parquet", index=False)
+        return Path(out)
 
 
 def _frame(records: list[dict[str, np.ndarray]], column: str, names: list[str]) -> pd.DataFrame:

@@ -93,7 +93,7 @@ BAD = [
     ({"base": "missing.yaml"}, "base: scenario file"),
     ({"design": {"kind": "grid", "parameters": {"burn_in_weeks": [1, 50]}}},
      "burn_in_weeks: 50 is not allowed"),
-    ({"colour": "red"}, "colour: unknown field of a sweep file"),
+    ({"colour": "red"}, "colour: unknown field 'colour' in sweep file"),
 ]
 
 
@@ -317,7 +317,7 @@ def test_cli_sensitivity_morris(tmp_path: Path, ishigami) -> None:
     assert np.allclose(table.loc[["behaviour.monitoring_stress", "behaviour.llm_deterrence"],
                                  "mu_star"], 0)
     assert (store / "sensitivity" / "sensitivity.html").exists()
-    res = runner.invoke(app, ["sensitivity", str(store), "--outcome", "nope"])
+    res = runner.invoke(app, ["sensitivity", str(store), "--outcome", "nope", "--overwrite"])
     assert res.exit_code == 2 and "--outcome: 'nope' is not allowed" in res.output
 
 
