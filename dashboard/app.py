@@ -45,21 +45,11 @@ from dashboard.tables import (  # noqa: E402
     parameter_differences,
     weekly_long,
 )
+from sim import outcomes  # noqa: E402
 from sim.compare import Comparison  # noqa: E402
 from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError  # noqa: E402
 
-HEADLINE_CARDS = [
-    "median_effective_hourly_pay_usd",
-    "share_under_local_minimum_wage",
-    "unpaid_share",
-    "tasker_pay_usd",
-    "active_taskers",
-    "labels_human",
-    "quality_adjusted_labels",
-    "cost_per_quality_adjusted_label_usd",
-    "automation_share",
-    "lab_spend_usd",
-]
+HEADLINE_CARDS = outcomes.CARDS
 SPOTLIGHT_COUNTRIES = ["KEN", "IND", "PHL", "NGA", "USA"]
 FLOOR_HELP = (
     "Which pay-floor setting applies depends on the rule: *absolute* uses the USD/h level, "
@@ -315,7 +305,7 @@ def card(
             out.fmt(r.reform_mean),
             f"{out.fmt_delta(r.delta)}{rel}",
             delta_color=colour,
-            help=f"{out.label} ({out.unit}): the reform's mean over "
+            help=f"{out.label} ({out.unit}): {out.description} The reform's mean over "
             "replicates; the change is the mean paired difference, reform minus baseline.",
         )
         if r.delta == 0 and r.delta_ci_low == r.delta_ci_high:

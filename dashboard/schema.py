@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
 
-# Reform levers: the policy and the two technology/automation levers the issue names.
+# Reform levers: the policy, and the two technology/automation levers reforms are compared on.
 LEVERS = [
     "policy.pay_floor.kind",
     "policy.pay_floor.usd_per_hour",

@@ -88,7 +88,7 @@ def build(view: View) -> tuple[Scenario, Scenario]:
     baseline = load_file(BASELINE, view.shared)
     reform = load_file(preset_path(view.preset), {**view.reform, **view.shared})
     from dashboard.runs import workers
-    from sim.work import check_memory
+    from sim.resources import check_memory
 
     taskers = max(baseline.population.taskers, reform.population.taskers)
     check_memory(taskers, runs=min(workers(), view.replicates))  # replicates run side by side

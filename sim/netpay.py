@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,7 @@ import pandas as pd
 from sim.countries import load_countries
 from sim.metrics import SAMPLE, pay_distribution, percentiles
 
-if TYPE_CHECKING:
-    from sim.model import LabourMarketModel
+Market = Any  # the model (`sim.model`), read for its week's accounts
 
 DATA = Path(__file__).parent / "data" / "contributions.csv"
 WEEKS_PER_YEAR = 52.0
@@ -139,7 +138,7 @@ class Regime:
 class NetPay:
     """Who declares (drawn once per tasker), the week's dues and each tasker's window total."""
 
-    def __init__(self, model: LabourMarketModel) -> None:
+    def __init__(self, model: Market) -> None:
         table = load_regimes().loc[model.iso3]
         fx = load_countries().loc[model.iso3, "fx_lcu_per_usd"].to_numpy(dtype=float)
         self.regimes = [Regime.from_row(row, f) for (_, row), f in zip(table.iterrows(), fx,
@@ -152,17 +151,17 @@ class NetPay:
         self.propensity = child.random(pool.size, dtype=np.float32)
         self.window_due = np.zeros(pool.size)  # tasker-borne dues after burn-in, USD
 
-    def declared(self, model: LabourMarketModel) -> np.ndarray:
+    def declared(self, model: Market) -> np.ndarray:
         """Which taskers declare their platform income this week."""
-        override = model.policy_value("contributions", None)
+        override = model.terms.contributions
         share = self.country_share
         if override is not None and override.declaration_share is not None:
             share = np.full_like(share, override.declaration_share)
         return self.propensity < share[model.pool.country].astype(np.float32)
 
-    def settle(self, model: LabourMarketModel) -> None:
+    def settle(self, model: Market) -> None:
         """The week's dues per tasker and per country; each tasker's net pay."""
-        policy = model.policy_value("contributions", None)
+        policy = model.terms.contributions
         exempt = policy.exempt_below_usd_per_month if policy else 0.0
         platform_share = policy.platform_paid_share if policy else 0.0
         # taskers on a platform this week, in pool order (so grouped by country)
@@ -198,7 +197,7 @@ class NetPay:
             self.window_due[who] += tasker_due
 
     # ---- outcomes --------------------------------------------------------------------------
-    def weekly_outcomes(self, model: LabourMarketModel, gross_pay_usd: float) -> dict[str, float]:
+    def weekly_outcomes(self, model: Market, gross_pay_usd: float) -> dict[str, float]:
         """This week's net outcomes for the whole market (`gross_pay_usd`: as billed)."""
         tasker_due = float(self.tasker_due_by_country.sum())
         platform_due = float(self.platform_due_by_country.sum())
@@ -248,7 +247,7 @@ class NetPay:
             )
         return out
 
-    def summarise(self, model: LabourMarketModel, summary: dict[str, Any], weekly: pd.DataFrame,
+    def summarise(self, model: Market, summary: dict[str, Any], weekly: pd.DataFrame,
                   by_country: pd.DataFrame, gross: np.ndarray, paid: np.ndarray,
                   unpaid: np.ndarray) -> None:
         """Add the net outcomes to `summary`: flows as means of the weeks after burn-in, pay

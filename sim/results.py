@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import metrics
+from sim import metrics, outcomes
 from sim.model import LabourMarketModel
 from sim.result_folder import OutputError, atomic_output, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
@@ -70,9 +70,8 @@ class RunResult:
             (folder / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, sort_keys=True)
             )
-            self.weekly.to_parquet(folder / "weekly.parquet", index=False)
-            self.by_country.to_parquet(folder / "by_country.parquet", index=False)
-            self.by_platform.to_parquet(folder / "by_platform.parquet", index=False)
+            for name in ("weekly", "by_country", "by_platform"):  # with units, descriptions
+                outcomes.to_parquet(getattr(self, name), folder / f"{name}.parquet")
         return Path(out)
 
 
@@ -122,7 +121,7 @@ def run(scenario: Scenario | str | Path, seed: int | None = None, progress=None)
 def result_of(model: LabourMarketModel) -> RunResult:
     """The results of a model that has run (frames, summary and manifest)."""
     scenario = model.params
-    weekly = pd.DataFrame(model.records)
+    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     weekly.insert(0, "week", np.arange(len(weekly)))
     by_country = _frame(model.country_records, "iso3", model.iso3)
     by_platform = _frame(model.platform_records, "platform", [p.spec.name for p in model.platforms])

@@ -119,11 +119,9 @@ def generate(
 
 # ---- the document -------------------------------------------------------------------------
 def _label(outcome: str) -> str:
-    from sim.outcomes import OUTCOMES
+    from sim.outcomes import get
 
-    name = outcome.removeprefix(DELTA)
-    known = OUTCOMES.get(name)
-    label = known.label if known is not None else name
+    label = get(outcome.removeprefix(DELTA)).label
     return f"change in {label.lower()} under the reform" if outcome.startswith(DELTA) else label
 
 

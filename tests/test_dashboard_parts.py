@@ -218,9 +218,9 @@ def test_the_cli_command_reproduces_the_numbers(computed, tmp_path):
 
 
 def test_a_population_too_large_for_memory_is_refused_before_running(monkeypatch):
-    import sim.work
+    import sim.resources
 
-    monkeypatch.setattr(sim.work, "memory_available", lambda: 2 * 2**30)  # a 2 GB machine
+    monkeypatch.setattr(sim.resources, "memory_available", lambda: 2 * 2**30)  # a 2 GB machine
     with pytest.raises(ScenarioError, match="population.taskers: 5,000,000"):
         build(View(shared={"population.taskers": 5_000_000}, replicates=2))
     build(View(shared=SMALL, replicates=2))  # a small one still builds

@@ -8,6 +8,7 @@ from sim.cli import (  # noqa: F401  (each registers its commands)
     brief,
     discover,
     model_commands,
+    outcomes,
     sensitivity_report,
     sweep_commands,
 )
