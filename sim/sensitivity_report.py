@@ -182,7 +182,6 @@ def write_doc(stages: list[Stage], doc: Path, quick: bool = False) -> Path:
     charts.mkdir(parents=True, exist_ok=True)
     total = sum(s.seconds for s in stages)
     runs = sum(s.runs for s in stages)
-    base = stages[0].spec
     costs = ", ".join(f"{s.spec.name} {s.runs:,} runs {s.seconds / 60:.1f} min" for s in stages)
     lines = [
         "# Global sensitivity: what drives the headline outcomes and policy deltas",
@@ -197,9 +196,8 @@ def write_doc(stages: list[Stage], doc: Path, quick: bool = False) -> Path:
         "the calibration (`sim/data/priors.yaml`, over its prior range; loguniform priors on a "
         "log scale) and the main policy levers; then Sobol first- and total-order indices "
         "(Saltelli sampling, bootstrap 95% intervals) of the most influential parameters by "
-        "normalised mu*. Each run is paired over seeds as the sweep file says; policy deltas are "
-        "reform minus baseline with the same seed (common random numbers). Run size: "
-        f"{', '.join(f'`{k}` = {v}' for k, v in base.overrides.items())}.",
+        "normalised mu*. Each design point is run with the sweep's replicates (seeds); policy "
+        "deltas are reform minus baseline with the same seed (common random numbers).",
         "",
     ]
     for stage in stages:
@@ -207,11 +205,12 @@ def write_doc(stages: list[Stage], doc: Path, quick: bool = False) -> Path:
         chart = charts / f"{stage.spec.name}.html"
         figure(stage.table).write_html(chart, include_plotlyjs="cdn")
         reform = f"; reform `{Path(stage.spec.reform).name}`" if stage.spec.reform else ""
+        size = ", ".join(f"`{k}` = {v}" for k, v in stage.spec.overrides.items())
         lines += [
             f"## {stage.spec.name}: {'Sobol indices' if sobol else 'Morris screening'}",
             "",
             f"{len(stage.spec.design.parameters)} parameters, {stage.runs:,} runs "
-            f"({stage.spec.replicates} replicate(s) a point){reform}; "
+            f"({stage.spec.replicates} replicate(s) a point){reform}; runs of {size}; "
             f"chart: [{chart.name}]({charts.name}/{chart.name}); store `{stage.store}`.",
             "",
         ]
