@@ -16,6 +16,27 @@ from sim.result_folder import atomic_output
 from sim.results import RunResult, run
 from sim.scenario import Scenario
 
+NO_CHANGE, WITHIN_NOISE, BEYOND_NOISE = "no change", "within seed noise", "beyond seed noise"
+ROBUST_SHARE = 0.9  # an effect is robust when at least 90% of assumption draws agree in sign
+ROBUST, DEPENDS = "robust", "depends on assumptions"
+
+
+def seed_verdict(delta: float, low: float, high: float) -> str:
+    """Whether a paired change is beyond the seed noise its 95% interval measures."""
+    if delta == 0 and low == high:
+        return NO_CHANGE
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+        return WITHIN_NOISE
+    return BEYOND_NOISE
+
+
+def robustness(share_same_sign: float | None) -> str | None:
+    """The ensemble's verdict on a delta's sign (None without an ensemble): robust when at
+    least `ROBUST_SHARE` of the posterior draws agree with the mean's sign."""
+    if share_same_sign is None or not np.isfinite(share_same_sign):
+        return None
+    return ROBUST if share_same_sign >= ROBUST_SHARE else DEPENDS
+
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
     """Independent seeds for replicates, from one root seed (numpy SeedSequence)."""

@@ -130,15 +130,19 @@ def policy_report(
     scenarios: Annotated[Path, typer.Option(help="folder of scenarios")] = Path("scenarios"),
     doc: Annotated[Path, typer.Option(help="document to update")] = Path("docs/policies.md"),
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
+    ensemble: Annotated[
+        int, typer.Option(min=0, help="posterior draws for the robustness verdicts (0: none)")
+    ] = 20,
 ) -> None:
-    """Regenerate the headline-delta table of docs/policies.md from the shipped scenarios."""
+    """Regenerate docs/policies.md's headline deltas (seed intervals, ensemble ranges, verdicts)."""
     from sim.report import policy_scenarios, write_policy_report
 
     try:
         n = len(policy_scenarios(scenarios))
         with progress_bar() as bar:
-            task = bar.add_task("policy scenarios", total=n * replicates * 2)
-            table = write_policy_report(scenarios, doc, replicates, lambda: bar.advance(task))
+            task = bar.add_task("policy scenarios", total=n * (replicates + ensemble) * 2)
+            table = write_policy_report(scenarios, doc, replicates, lambda: bar.advance(task),
+                                        ensemble or None)
     except ScenarioError as e:
         fail(str(e))
     console.print(table.to_string(index=False))
