@@ -323,6 +323,18 @@ REFERENCE_CHECK = _selection(  # the vectorised and per-agent models must agree 
 )
 
 
+def field_metadata(key: str) -> dict[str, str] | None:
+    """Label, unit and description of an outcome column: an outcome's name, or a flattened
+    key such as by_country.KEN.NAME, weekly.NAME or delta.NAME (a reform's change)."""
+    o = BY_NAME.get(key.rsplit(".", 1)[-1])
+    if o is None:
+        return None
+    description = o.description
+    if key.startswith("delta."):
+        description = f"Change, reform minus baseline with the same seed: {description}"
+    return {"label": o.label, "unit": o.unit, "description": description}
+
+
 def to_parquet(frame, path) -> None:
     """Write a results frame to Parquet (pandas, pyarrow); each outcome column's field
     metadata carries its label, unit and description."""
@@ -331,10 +343,8 @@ def to_parquet(frame, path) -> None:
     schema = pa.Schema.from_pandas(frame, preserve_index=False)
     fields = []
     for f in schema:
-        o = BY_NAME.get(f.name)
-        if o is not None:
-            f = f.with_metadata({"label": o.label, "unit": o.unit, "description": o.description})
-        fields.append(f)
+        meta = field_metadata(f.name) if f.name in BY_NAME else None
+        fields.append(f if meta is None else f.with_metadata(meta))
     frame.to_parquet(path, index=False, schema=pa.schema(fields, metadata=schema.metadata))
 
 

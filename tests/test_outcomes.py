@@ -60,3 +60,11 @@ def test_parquet_columns_carry_unit_and_description(small_run, tmp_path):
     assert schema.field("week").metadata is None
     back = pq.read_table(tmp_path / "by_country.parquet").to_pandas()
     assert back.equals(small_run.by_country)
+
+
+def test_flattened_keys_of_sweeps_are_described():
+    meta = outcomes.field_metadata("by_country.KEN.unpaid_share")
+    assert meta["unit"] == "share"
+    assert meta["description"] == outcomes.get("unpaid_share").description
+    assert outcomes.field_metadata("delta.labels_human")["description"].startswith("Change")
+    assert outcomes.field_metadata("point") is None
