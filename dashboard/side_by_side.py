@@ -27,16 +27,10 @@ from dashboard.control import (
 from dashboard.labels import BEYOND_NOISE, outcome, verdict
 from dashboard.runs import ComparisonJob, Computed, estimate_seconds
 from dashboard.state import MAX_SIDE_BY_SIDE, View, build, presets
+from sim import outcomes
 from sim.compare import Comparison
 
-SIDE_OUTCOMES = [
-    "median_effective_hourly_pay_usd",
-    "share_under_local_minimum_wage",
-    "unpaid_share",
-    "tasker_pay_usd",
-    "labels_human",
-    "cost_per_quality_adjusted_label_usd",
-]
+SIDE_OUTCOMES = list(outcomes.SIDE_BY_SIDE)  # which outcomes, from the registry
 
 
 def side_view(view: View, preset: str) -> View:

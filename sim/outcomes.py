@@ -309,6 +309,10 @@ CARDS = _selection(  # the dashboard's headline cards
     "tasker_pay_usd", "active_taskers", "labels_human", "quality_adjusted_labels",
     "cost_per_quality_adjusted_label_usd", "automation_share", "lab_spend_usd",
 )
+SIDE_BY_SIDE = _selection(  # the dashboard's reforms side by side
+    "median_effective_hourly_pay_usd", "share_under_local_minimum_wage", "unpaid_share",
+    "tasker_pay_usd", "labels_human", "cost_per_quality_adjusted_label_usd",
+)
 POLICY_REPORT = _selection(  # docs/policies.md's columns
     "median_effective_hourly_pay_usd", "share_under_local_minimum_wage", "unpaid_share",
     "active_taskers", "paid_hours", "labels_human", "quality_adjusted_labels",

@@ -32,7 +32,7 @@ def test_every_outcome_describes_itself():
         assert o.label and o.unit and o.description.endswith(".") and o.scopes, o.name
         assert o.direction in outcomes.DIRECTIONS
     for view in (outcomes.SUMMARY_TABLE, outcomes.HEADLINE, outcomes.CARDS,
-                 outcomes.POLICY_REPORT, outcomes.REFERENCE_CHECK):
+                 outcomes.POLICY_REPORT, outcomes.REFERENCE_CHECK, outcomes.SIDE_BY_SIDE):
         assert all("overall" in outcomes.BY_NAME[k].scopes for k in view)
 
 
