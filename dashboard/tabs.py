@@ -17,10 +17,17 @@ import streamlit as st
 from dashboard import charts, money_charts, time_charts
 from dashboard.brief import build_brief
 from dashboard.labels import outcome
-from dashboard.runs import Computed
 from dashboard.state import CURRENCIES, View, cli_command, to_query
 from dashboard.tables import calibration_frame, parameter_differences, weekly_long
 from sim.scenario import SCHEMA_VERSION, Scenario
+
+
+def show(fig) -> None:
+    """A chart whose exported PNG says what it shows: reform, size and date in the subtitle."""
+    note, stem = st.session_state.get("chart_note", ("", "chart"))
+    fig.update_layout(title_subtitle_text=note, margin_t=80)
+    config = {"toImageButtonOptions": {"filename": stem, "scale": 2}, "displaylogo": False}
+    st.plotly_chart(fig, width="stretch", config=config)
 
 
 def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
@@ -38,36 +45,42 @@ def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
         st.session_state.view = dataclasses.replace(view, currency=currency)
         st.rerun()
     ppp = currency == "PPP"
-    st.plotly_chart(
+    net = st.radio(
+        "Pay", ["gross", "net"], horizontal=True, key="pay_basis",
+        help="Net: what taskers keep after the contributions and income tax due on declared "
+        "platform income (sim/data/contributions.csv; most taskers do not declare).",
+    ) == "net"
+    hourly = "mean_net_effective_hourly_pay_usd" if net else "mean_effective_hourly_pay_usd"
+    income = "tasker_net_pay_usd" if net else "tasker_pay_usd"
+    basis = "net " if net else ""
+    show(
         charts.country_figure(
             table,
-            "mean_effective_hourly_pay_ppp_usd" if ppp else "mean_effective_hourly_pay_usd",
+            hourly.replace("_usd", "_ppp_usd") if ppp else hourly,
             names,
             ppp=ppp,
             mark_wages=True,
-            title=f"Effective hourly pay ({'int$' if ppp else 'USD'}/h), "
+            title=f"Effective hourly {basis}pay ({'int$' if ppp else 'USD'}/h), "
             "unpaid time counted, with each country's minimum wage and floor",
-        ),
-        width="stretch",
+        )
     )
-    st.plotly_chart(
+    show(
         charts.country_figure(
             table,
-            "tasker_pay_ppp_usd" if ppp else "tasker_pay_usd",
+            income.replace("_usd", "_ppp_usd") if ppp else income,
             names,
             ppp=ppp,
-            title=f"Income: weekly pay to taskers in each country ({'int$' if ppp else 'USD'})",
-        ),
-        width="stretch",
+            title=f"Income: weekly {basis}pay to taskers in each country "
+            f"({'int$' if ppp else 'USD'})",
+        )
     )
-    st.plotly_chart(
+    show(
         charts.country_figure(
             table,
-            "share_under_local_minimum_wage",
+            "share_under_local_minimum_wage" + ("_on_net_pay" if net else ""),
             names,
-            title="Share of taskers earning under the local minimum wage",
-        ),
-        width="stretch",
+            title=f"Share of taskers earning under the local minimum wage ({basis or 'gross '}pay)",
+        )
     )
 
 
@@ -77,7 +90,7 @@ def time_tab(comp, reform: Scenario) -> None:
     opts = dict(burn_in_weeks=reform.burn_in_weeks, start_week=reform.policy.start_week)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -89,10 +102,9 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Labels per week",
                 unit="labels",
                 **opts,
-            ),
-            width="stretch",
+            )
         )
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -100,11 +112,10 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Active taskers",
                 unit="taskers",
                 **opts,
-            ),
-            width="stretch",
+            )
         )
     with right:
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -112,10 +123,9 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Median effective hourly pay (USD/h)",
                 unit="USD/h",
                 **opts,
-            ),
-            width="stretch",
+            )
         )
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -123,8 +133,7 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Automation share",
                 pct=True,
                 **opts,
-            ),
-            width="stretch",
+            )
         )
     st.caption(
         f"Lines: mean over {len(b)} replicates; bands: range over replicates. Grey: baseline; "
@@ -167,8 +176,7 @@ replicates. It covers simulation noise only, not uncertainty in the parameters.
         st.dataframe(diffs, hide_index=True, width="stretch")
 
 
-def share_tab(computed: Computed, view: View, baseline: Scenario, reform: Scenario) -> None:
-    comp = computed.comparison
+def share_tab(comp, view: View, baseline: Scenario, reform: Scenario) -> None:
     query = urlencode(to_query(view))
     try:
         base_url = st.context.url.split("?")[0]
@@ -276,7 +284,7 @@ def _parquet(frame: pd.DataFrame, meta: dict[str, str]) -> bytes:
 
 
 def distribution_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
-    st.plotly_chart(charts.distribution_figure(table, names), width="stretch")
+    show(charts.distribution_figure(table, names))
     st.caption(
         "Bars: 10th to 90th percentile of taskers' effective hourly pay over the summary "
         "window (pay / paid and unpaid hours), mean over replicates; circles: median; red "
@@ -287,7 +295,7 @@ def distribution_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
 def money_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(money_charts.money_flow_figure(table), width="stretch")
-        st.plotly_chart(money_charts.money_change_figure(table), width="stretch")
+        show(money_charts.money_flow_figure(table))
+        show(money_charts.money_change_figure(table))
     with right:
-        st.plotly_chart(money_charts.money_sankey(table, names), width="stretch")
+        show(money_charts.money_sankey(table, names))
