@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim dashboard tests benchmarks
+	$(VENV)/bin/ruff check sim dashboard tests benchmarks datalabour.py
 
 calibrate: $(STAMP)
 	$(VENV)/bin/datalabour calibrate scenarios/baseline.yaml --replicates 5 --out results/calibration

@@ -16,14 +16,19 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+if not __package__:  # Streamlit runs this file as a script; its siblings form its package
+    __package__ = Path(__file__).resolve().parent.name  # noqa: A001  (PEP 366)
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import charts  # noqa: E402
-from dashboard.runs import Computed, compare_cached  # noqa: E402
-from dashboard.schema import ADVANCED, LEVERS, RUN_SETTINGS, field_spec, get_path  # noqa: E402
-from dashboard.state import (  # noqa: E402
+from sim.compare import Comparison  # noqa: E402
+from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError  # noqa: E402
+
+from . import charts  # noqa: E402
+from .runs import Computed, compare_cached  # noqa: E402
+from .schema import ADVANCED, LEVERS, RUN_SETTINGS, field_spec, get_path  # noqa: E402
+from .state import (  # noqa: E402
     DEFAULT_REPLICATES,
     MAX_REPLICATES,
     MIN_REPLICATES,
@@ -38,14 +43,12 @@ from dashboard.state import (  # noqa: E402
     to_query,
     view_from_upload,
 )
-from dashboard.tables import (  # noqa: E402
+from .tables import (  # noqa: E402
     calibration_frame,
     country_names,
     parameter_differences,
     weekly_long,
 )
-from sim.compare import Comparison  # noqa: E402
-from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError  # noqa: E402
 
 HEADLINE_CARDS = [
     "median_effective_hourly_pay_usd",

@@ -18,10 +18,10 @@ from typing import Any, Literal
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
+from sim.bundled import scenarios_dir
 from sim.scenario import Scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
+SCENARIOS = scenarios_dir()
 BASELINE = SCENARIOS / "baseline.yaml"
 
 # Reform levers: the policy and the two technology/automation levers the issue names.

@@ -18,9 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from dashboard.schema import BASELINE, ROOT, SCENARIOS, SHARED, flatten_diff, get_path
 from sim.scenario import (
     SCHEMA_VERSION,
     Scenario,
@@ -31,6 +28,8 @@ from sim.scenario import (
     parse_scenario_text,
     read_scenario_dict,
 )
+
+from .schema import BASELINE, SCENARIOS, SHARED, flatten_diff, get_path
 
 BOTH = "both."
 RESERVED = {"v", "preset", "replicates"}
@@ -87,8 +86,9 @@ def build(view: View) -> tuple[Scenario, Scenario]:
         )
     baseline = load_file(BASELINE, view.shared)
     reform = load_file(preset_path(view.preset), {**view.reform, **view.shared})
-    from dashboard.runs import workers
     from sim.work import check_memory
+
+    from .runs import workers
 
     taskers = max(baseline.population.taskers, reform.population.taskers)
     check_memory(taskers, runs=min(workers(), view.replicates))  # replicates run side by side
@@ -235,38 +235,23 @@ def view_from_upload(scenario: Scenario, explicit: set[str], current: View) -> V
 
 # ---- reproducing a view from the command line -------------------------------------------
 def cli_command(view: View, baseline: Scenario) -> str:
-    """Shell lines, run from the repository root, that reproduce the view's numbers.
+    """One shell line, run from any folder, that reproduces the view's numbers.
 
-    `datalabour compare --set` changes only the reform, so settings shared by both runs go
-    into a small baseline file that extends scenarios/baseline.yaml.
+    Shared settings apply to both runs (`--set`), the reform's levers to the reform only
+    (`--set-reform`); the scenarios are named as bundled with the package.
     """
-    preset = preset_path(view.preset).relative_to(ROOT)
-    sets = [f"--set {shlex.quote(f'{k}={_cli_value(v)}')}" for k, v in sorted(view.reform.items())]
-    sets += [f"--set {shlex.quote(f'{k}={_cli_value(v)}')}" for k, v in sorted(view.shared.items())]
+
+    def flag(name: str, overrides: dict[str, Any]) -> list[str]:
+        return [f"{name} {shlex.quote(f'{k}={_cli_value(v)}')}"
+                for k, v in sorted(overrides.items())]
+
+    sets = flag("--set", view.shared) + flag("--set-reform", view.reform)
     tail = f"--replicates {view.replicates} --seed {baseline.seed}"
-    if not view.shared:
-        return " ".join(["datalabour compare scenarios/baseline.yaml", str(preset), *sets, tail])
-    header = "cat > view-baseline.yaml <<'EOF'\nextends: scenarios/baseline.yaml\n"
-    body = _yaml_overrides(view.shared) + "EOF\n"
-    return (
-        header
-        + body
-        + " ".join(["datalabour compare view-baseline.yaml", str(preset), *sets, tail])
-    )
+    preset = preset_path(view.preset).stem
+    return " ".join(["datalabour compare baseline", preset, *sets, tail])
 
 
 def _cli_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"))
-
-
-def _yaml_overrides(overrides: dict[str, Any]) -> str:
-    nested: dict[str, Any] = {}
-    for path, value in overrides.items():
-        node = nested
-        parts = path.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    return yaml.safe_dump(nested, sort_keys=True)

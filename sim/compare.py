@@ -12,13 +12,29 @@ import pandas as pd
 from scipy import stats
 
 from sim.results import RunResult, run
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
 
 HEADLINE = [
     "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd", "tasker_pay_usd",
     "share_under_local_minimum_wage", "unpaid_share", "labels_human", "quality_adjusted_labels",
     "cost_per_quality_adjusted_label_usd", "automation_share", "active_taskers",
 ]
+
+
+SIZE_AND_HORIZON = ("population.taskers", "weeks", "burn_in_weeks")
+
+
+def check_comparable(baseline: Scenario, reform: Scenario) -> None:
+    """Refuse, in one ScenarioError line, two scenarios of different size or horizon."""
+    for path in SIZE_AND_HORIZON:
+        ours, theirs = baseline, reform
+        for key in path.split("."):
+            ours, theirs = getattr(ours, key), getattr(theirs, key)
+        if ours != theirs:
+            raise ScenarioError(
+                f"{path}: baseline {ours!r}, reform {theirs!r}; a comparison needs both the "
+                "same size and horizon (overrides given with --set apply to both)"
+            )
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -116,7 +132,12 @@ def compare(
     progress: Callable[[], None] | None = None,
     runner: Callable[[Scenario, int], RunResult] = run,
 ) -> Comparison:
-    """Run baseline and reform with the same seeds per replicate and pair the differences."""
+    """Run baseline and reform with the same seeds per replicate and pair the differences.
+
+    Both sides share size and horizon (else ScenarioError) and the root seed: ``seed``, else
+    the baseline's.
+    """
+    check_comparable(baseline, reform)
     seeds = replicate_seeds(baseline.seed if seed is None else seed, replicates)
     base_runs, reform_runs = [], []
     for s in seeds:

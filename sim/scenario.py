@@ -602,7 +602,9 @@ def load_scenario(
     source: str | Path | dict[str, Any] | Scenario,
     overrides: dict[str, Any] | list[str] | None = None,
 ) -> Scenario:
-    """Load a scenario from a YAML path, a mapping or a Scenario, then apply overrides."""
+    """Load a scenario from a YAML path, a bundled name, a mapping or a Scenario, then overrides."""
+    from sim.bundled import scenario_path  # bundled names (`baseline`) resolve like paths
+
     if isinstance(source, Scenario):
         data = source.to_dict()
     elif isinstance(source, dict):
@@ -610,5 +612,5 @@ def load_scenario(
         if "extends" in data:
             raise ScenarioError("extends: only allowed in scenario files")
     else:
-        data = read_scenario_dict(source)
+        data = read_scenario_dict(scenario_path(source))
     return from_dict(apply_overrides(data, overrides))

@@ -21,6 +21,24 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from sim.results import package_version
+
+        console.print(f"datalabour {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """datalabour: an agent-based model of the economics of AI data labour."""
+
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="override a parameter: PATH=VALUE (repeatable)"),
