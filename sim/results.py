@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim import metrics
+from sim.keywords import dotted
 from sim.model import LabourMarketModel
 from sim.scenario import Scenario, load_scenario
 
@@ -116,7 +117,7 @@ def evaluate(
 
     Dotted paths can be passed with double underscores: ``policy__paid_rejections=True``.
     """
-    paths = {k.replace("__", "."): v for k, v in overrides.items()}
+    paths = dotted(overrides)
     scn = load_scenario(scenario, paths) if paths else (
         scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     )

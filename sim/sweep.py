@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.bundled import sweep_path
 from sim.results import package_version
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.work import check_memory
@@ -278,7 +279,7 @@ def _try(f: Callable[[], Any]) -> Any:
 
 def read_sweep(path: str | Path) -> SweepSpec:
     """Read and validate the fields of a sweep file (not yet against its base scenario)."""
-    path = Path(path)
+    path = sweep_path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

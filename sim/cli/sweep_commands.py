@@ -16,7 +16,9 @@ from sim.scenario import ScenarioError
 
 @app.command()
 def sweep(
-    sweep_file: Annotated[Path, typer.Argument(metavar="SWEEP", help="sweep YAML file")],
+    sweep_file: Annotated[
+        Path, typer.Argument(metavar="SWEEP", help="bundled sweep name or YAML file")
+    ],
     out: Annotated[Path, typer.Option(help="store folder: sweep.json + runs/*.parquet")],
     workers: Annotated[
         int | None,
