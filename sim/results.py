@@ -15,7 +15,7 @@ import pandas as pd
 from sim import metrics
 from sim.keywords import dotted
 from sim.model import LabourMarketModel
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 
 def package_version() -> str:
@@ -64,15 +64,22 @@ def _frame(records: list[dict[str, np.ndarray]], column: str, names: list[str]) 
     return pd.DataFrame(columns)
 
 
+def run_hash(canonical_json: str, seed: int, version: str) -> str:
+    """The run's identity: a hash of (resolved scenario, seed, package version).
+
+    The one run hash of the project: a result's manifest and a sweep store's file names use it.
+    """
+    return hashlib.sha256(f"{canonical_json}|{seed}|{version}".encode()).hexdigest()[:16]
+
+
 def manifest(scenario: Scenario, seed: int) -> dict[str, Any]:
     version = package_version()
-    key = hashlib.sha256(f"{scenario.canonical_json()}|{seed}|{version}".encode()).hexdigest()
     return {
         "scenario": scenario.to_dict(),
         "scenario_digest": scenario.digest(),
         "seed": seed,
         "package_version": version,
-        "run_hash": key[:16],
+        "run_hash": run_hash(scenario.canonical_json(), seed, version),
         "policy": scenario.policy.model_dump(mode="json"),
         "python": _platform.python_version(),
         "numpy": np.__version__,
@@ -110,15 +117,67 @@ def result_of(model: LabourMarketModel) -> RunResult:
     )
 
 
-def evaluate(
-    scenario: Scenario | str | Path, seed: int | None = None, **overrides: Any
-) -> dict[str, float]:
-    """The overall summary as a plain function of parameters (EMA workbench, SALib, loops).
+def flat_summary(summary: dict[str, Any]) -> dict[str, float]:
+    """summary.json as one mapping: overall keys, and `by_country.IND.x` / `by_platform.P.x`."""
+    out = dict(summary["overall"])
+    for scope in ("by_country", "by_platform"):
+        for group, vals in summary.get(scope, {}).items():
+            for k, v in vals.items():
+                out[f"{scope}.{group}.{k}"] = v
+    return out
 
-    Dotted paths can be passed with double underscores: ``policy__paid_rejections=True``.
+
+def fit_burn_in(base: Scenario, overrides: dict[str, Any]) -> dict[str, Any]:
+    """`overrides`, plus a burn-in of a quarter of the run where a shorter `weeks` leaves the
+    base's burn-in no room (unless the overrides set the burn-in themselves)."""
+    weeks = overrides.get("weeks")
+    if weeks is None or "burn_in_weeks" in overrides:
+        return overrides
+    try:
+        weeks = int(weeks)
+    except (TypeError, ValueError):
+        return overrides  # validation names the bad value
+    if base.burn_in_weeks < weeks:
+        return overrides
+    return {**overrides, "burn_in_weeks": weeks // 4}
+
+
+def evaluate(
+    scenario: Scenario | str | Path,
+    seed: int | None = None,
+    outcomes: list[str] | None = None,
+    weekly: list[str] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Outcomes of one run as a plain function of parameters (EMA workbench, SALib, loops).
+
+    Parameters
+    ----------
+    scenario : a Scenario, a path or a bundled scenario's name
+    seed : the run's seed; None means the scenario's own `seed` (pass one per replication)
+    outcomes : keys to return (default: every overall outcome); per group as
+        ``by_country.IND.median_effective_hourly_pay_usd`` or ``by_platform.NAME.KEY``
+    weekly : weekly series to add, each a list of floats under ``weekly.NAME``
+    overrides : dotted paths with double underscores, ``policy__paid_rejections=True``; a
+        `weeks` shorter than the burn-in shrinks the burn-in to a quarter of the run, as the CLI
     """
-    paths = dotted(overrides)
-    scn = load_scenario(scenario, paths) if paths else (
-        scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    )
-    return dict(run(scn, seed).overall)
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    paths = fit_burn_in(base, dotted(overrides))
+    scn = base.with_overrides(paths) if paths else base
+    result = run(scn, seed)
+    flat = flat_summary(result.summary)
+    unknown = sorted(set(outcomes or []) - set(flat))
+    if unknown:
+        raise ScenarioError(
+            f"outcomes: {unknown[0]!r} is not allowed; expected an overall outcome or "
+            "by_country.ISO3.NAME / by_platform.PLATFORM.NAME (see `datalabour outcomes`)"
+        )
+    values = {k: flat[k] for k in outcomes} if outcomes else dict(result.overall)
+    missing = sorted(set(weekly or []) - set(result.weekly.columns))
+    if missing:
+        raise ScenarioError(
+            f"weekly: {missing[0]!r} is not allowed; expected a column of weekly.parquet"
+        )
+    for name in weekly or []:
+        values[f"weekly.{name}"] = result.weekly[name].astype(float).tolist()
+    return values

@@ -4,7 +4,12 @@ Each module of this package registers its commands on the one Typer `app` of `si
 a new command goes in a module of its own, imported here.
 """
 
-from sim.cli import model_commands, scenarios, sweep_commands  # noqa: F401  (registers commands)
+from sim.cli import (  # noqa: F401  (registers the commands)
+    discover,
+    model_commands,
+    scenarios,
+    sweep_commands,
+)
 from sim.cli.base import app
 
 __all__ = ["app", "main"]

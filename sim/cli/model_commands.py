@@ -26,12 +26,12 @@ def run(
 ) -> None:
     """Run one scenario; print the summary and write results to --out."""
     import sim
+    from sim.results import fit_burn_in
 
     scn = load(scenario, sets, {"population.taskers": taskers})
     if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
-        short = {"burn_in_weeks": weeks // 4} if scn.burn_in_weeks >= weeks else {}
         try:
-            scn = scn.with_overrides({"weeks": weeks, **short})
+            scn = scn.with_overrides(fit_burn_in(scn, {"weeks": weeks}))
         except ScenarioError as e:
             fail(str(e))
     with progress_bar() as bar:

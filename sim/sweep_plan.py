@@ -1,0 +1,454 @@
+"""Sweep designs -> run specs (pure): a sweep file is validated against its base scenario and
+expanded into runs, each a plain mapping (resolved scenario) with its seed and run hash.
+
+A sweep file names a base scenario, overrides, a seed, replicates, a design (grid, LHS,
+Sobol or Morris over dotted parameter paths) and the summary outcomes to keep. Every run is
+a pure function of its resolved scenario and its seed, and its seed comes from
+``SeedSequence(sweep seed, spawn_key=(point, replicate))``, so results depend neither on
+the number of workers nor on the order in which runs finish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim.bundled import sweep_path
+from sim.results import flat_summary, package_version, run_hash
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+FORMAT = 1
+MAX_RUNS = 200_000
+DELTA = "delta."  # outcome prefix: reform minus baseline, same seed
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Design(_Base):
+    """Which points of parameter space to run."""
+
+    kind: Literal["grid", "lhs", "sobol", "morris"] = Field(description="sampling design")
+    parameters: dict[str, Any] = Field(
+        min_length=1,
+        description="grid: {path: [values]}; lhs/sobol/morris: {path: {low: L, high: H}}",
+    )
+    samples: int | None = Field(
+        None, description="lhs: points; sobol: base samples N (N(D+2) points); morris: trajectories"
+    )
+    levels: int = Field(4, ge=2, le=100, description="morris: grid levels of each parameter")
+    second_order: bool = Field(False, description="sobol: also sample second-order indices")
+
+
+class SweepSpec(_Base):
+    """A validated sweep file."""
+
+    name: str = Field("sweep", description="sweep name")
+    base: str = Field(min_length=1, description="base scenario file, relative to the sweep file")
+    overrides: dict[str, Any] = Field({}, description="dotted-path overrides of the base")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed of every run")
+    replicates: int = Field(1, ge=1, le=10_000, description="runs per design point")
+    design: Design
+    outcomes: list[str] = Field(min_length=1, description="summary keys kept per run")
+    weekly: list[str] = Field([], description="weekly series kept per run (list columns)")
+    reform: str | None = Field(
+        None,
+        description="reform scenario file (relative to the sweep file): what it changes in the "
+        "base is applied on top of every point, and outcomes named delta.KEY are reform minus "
+        "baseline under common random numbers (the same seed)",
+    )
+
+    @field_validator("outcomes", "weekly")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v!r} is not allowed; expected each key once")
+        return v
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: plain data a worker can execute (no model objects)."""
+
+    point: int
+    replicate: int
+    seed: int
+    hash: str
+    scenario: dict[str, Any]
+    reform: dict[str, Any] | None = None
+
+
+@dataclass
+class Plan:
+    """A validated sweep expanded into runs, ready to execute."""
+
+    spec: SweepSpec
+    base: Scenario
+    base_path: Path
+    points: list[dict[str, Any]]
+    matrix: list[list[float]] | None
+    runs: list[RunSpec]
+    columns: dict[str, str]
+    digest: str
+
+    @property
+    def problem(self) -> dict[str, Any] | None:
+        d = self.spec.design
+        if d.kind == "grid":
+            return None
+        names = list(d.parameters)
+        return {
+            "num_vars": len(names),
+            "names": names,
+            "bounds": [[d.parameters[n]["low"], d.parameters[n]["high"]] for n in names],
+        }
+
+    def manifest(self) -> dict[str, Any]:
+        d = self.spec.design
+        return {
+            "format": FORMAT,
+            "name": self.spec.name,
+            "digest": self.digest,
+            "package_version": package_version(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "spec": self.spec.model_dump(mode="json"),
+            "base_path": str(self.base_path),
+            "base_scenario": self.base.to_dict(),
+            "design": {
+                "kind": d.kind,
+                "parameters": list(d.parameters),
+                "samples": d.samples,
+                "levels": d.levels,
+                "second_order": d.second_order,
+                "problem": self.problem,
+                "matrix": self.matrix,
+            },
+            "columns": self.columns,
+            "outcomes": self.spec.outcomes,
+            "weekly": self.spec.weekly,
+            "points": self.points,
+            "runs": [
+                {"hash": r.hash, "point": r.point, "replicate": r.replicate, "seed": r.seed}
+                for r in self.runs
+            ],
+        }
+
+
+# ---- loading and validating ---------------------------------------------------------------
+def _format(e: ValidationError) -> str:
+    err = e.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        model = Design if loc.startswith("design.") else SweepSpec
+        allowed = ", ".join(model.model_fields)
+        return f"{loc}: unknown field of a sweep file; allowed: {allowed}"
+    if err["type"] == "missing":
+        return f"{loc}: required field is missing"
+    if err["type"] == "value_error":
+        return f"{loc}: {msg}"
+    text = repr(err.get("input"))
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return f"{loc or 'sweep'}: {text} is not allowed; {msg[0].lower()}{msg[1:]}"
+
+
+def _get_path(data: Any, path: str) -> Any:
+    """The value at a dotted path of a scenario mapping (list items by index or name)."""
+    node = data
+    for key in path.split("."):
+        if isinstance(node, list):
+            names = [x.get("name") if isinstance(x, dict) else None for x in node]
+            node = node[int(key)] if key.lstrip("-").isdigit() else node[names.index(key)]
+        elif isinstance(node, dict):
+            node = node.get(key)
+        else:
+            return None
+    return node
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _check_design(d: Design, base: Scenario) -> None:
+    data = base.to_dict()
+    for path, values in d.parameters.items():
+        where = f"design.parameters.{path}"
+        if d.kind == "grid":
+            if not isinstance(values, list) or not values:
+                raise ScenarioError(
+                    f"{where}: {values!r} is not allowed; a grid expects a non-empty list of values"
+                )
+        else:
+            if not isinstance(values, dict) or set(values) != {"low", "high"}:
+                raise ScenarioError(
+                    f"{where}: {values!r} is not allowed; {d.kind} expects bounds "
+                    "{low: L, high: H}"
+                )
+            low, high = values["low"], values["high"]
+            if not (_number(low) and _number(high) and math.isfinite(low) and math.isfinite(high)):
+                raise ScenarioError(
+                    f"{where}: {values!r} is not allowed; expected finite numbers low and high"
+                )
+            if not low < high:
+                raise ScenarioError(
+                    f"{where}: low {low} >= high {high} is not allowed; expected low < high"
+                )
+            current = _try(lambda p=path: _get_path(data, p))
+            if current is not None and not _number(current):
+                raise ScenarioError(
+                    f"{where}: {d.kind} needs a numeric parameter; {path} is {current!r}"
+                )
+            values = [low, high]
+        for v in values:
+            try:
+                base.with_overrides({path: v})
+            except ScenarioError as e:
+                raise ScenarioError(f"design.parameters: {e}") from None
+    if d.kind == "grid":
+        for key in ("samples",):
+            if getattr(d, key) is not None:
+                raise ScenarioError(f"design.{key}: is not used by a grid design; remove it")
+        return
+    if d.samples is None:
+        raise ScenarioError(f"design.samples: required for a {d.kind} design; expected N >= 1")
+    if d.samples < 1:
+        raise ScenarioError(f"design.samples: {d.samples} is not allowed; expected N >= 1")
+    if d.kind == "sobol" and d.samples & (d.samples - 1):
+        raise ScenarioError(
+            f"design.samples: {d.samples} is not allowed; sobol expects a power of 2 (e.g. 64, 128)"
+        )
+    if d.kind == "morris" and d.samples < 2:
+        raise ScenarioError(
+            f"design.samples: {d.samples} is not allowed; morris expects at least 2 trajectories"
+        )
+
+
+def _try(f: Callable[[], Any]) -> Any:
+    try:
+        return f()
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+
+
+def read_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate the fields of a sweep file (not yet against its base scenario)."""
+    path = sweep_path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"sweep file: {str(path)!r} does not exist") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{path.name}:{where}: YAML syntax error") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path.name}: top level is not a mapping; expected sweep fields")
+    raw.setdefault("name", path.stem)
+    for key in ("base", "reform"):
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            raw[key] = str((path.resolve().parent / value).resolve())
+    return parse_sweep(raw)
+
+
+def parse_sweep(raw: dict[str, Any]) -> SweepSpec:
+    """Validate a sweep mapping (paths relative to the working directory)."""
+    try:
+        return SweepSpec.model_validate(raw)
+    except ValidationError as e:
+        raise ScenarioError(_format(e)) from None
+
+
+def _known_keys(base: Scenario) -> tuple[set[str], set[str]]:
+    """Summary and weekly keys the model reports, from a tiny run of the base scenario."""
+    from sim.results import run
+
+    tiny = base.with_overrides({"population.taskers": 10, "weeks": 2, "burn_in_weeks": 0})
+    result = run(tiny, 0)
+    return set(flat_summary(result.summary)), set(result.weekly.columns) - {"week"}
+
+
+def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
+    try:
+        summary, weekly = _known_keys(base)
+    except Exception:  # the runs themselves will record the error
+        return
+    if spec.reform is not None:
+        summary |= {f"{DELTA}{k}" for k in summary}
+    for what, asked, known in (
+        ("outcomes", spec.outcomes, summary),
+        ("weekly", spec.weekly, weekly),
+    ):
+        for i, key in enumerate(asked):
+            if key not in known:
+                overall = sorted(k for k in known if "." not in k)
+                raise ScenarioError(
+                    f"{what}.{i}: {key!r} is not allowed; expected one of {', '.join(overall)}"
+                    + (
+                        " (or by_country.ISO3.KEY / by_platform.NAME.KEY)"
+                        if what == "outcomes"
+                        else ""
+                    )
+                )
+
+
+def scenario_diff(base: Any, other: Any, prefix: str = "") -> dict[str, Any]:
+    """The dotted-path overrides that turn scenario mapping `base` into `other` (leaves only;
+    a list of another length is replaced whole)."""
+    if isinstance(base, dict) and isinstance(other, dict):
+        out: dict[str, Any] = {}
+        for key, value in other.items():
+            if key in ("name", "description") and not prefix:
+                continue
+            out |= scenario_diff(base.get(key), value, f"{prefix}{key}.")
+        return out
+    if isinstance(base, list) and isinstance(other, list) and len(base) == len(other):
+        out = {}
+        for i, (a, b) in enumerate(zip(base, other, strict=True)):
+            out |= scenario_diff(a, b, f"{prefix}{i}.")
+        return out
+    return {} if base == other else {prefix.rstrip("."): other}
+
+
+def _reform_diff(spec: SweepSpec) -> dict[str, Any]:
+    """What the sweep's reform changes in its base scenario, as dotted-path overrides."""
+    try:
+        reform = load_scenario(Path(spec.reform))
+    except ScenarioError as e:
+        raise ScenarioError(f"reform: {e}") from None
+    base = load_scenario(Path(spec.base))
+    diff = scenario_diff(base.to_dict(), reform.to_dict())
+    if not diff:
+        raise ScenarioError(
+            f"reform: {Path(spec.reform).name!r} changes nothing in the base scenario; "
+            "expected a policy scenario that extends it"
+        )
+    return diff
+
+
+def run_seed(seed: int, point: int, replicate: int) -> int:
+    """The seed of one run: SeedSequence(seed, spawn_key=(point, replicate)), as an int < 2**63."""
+    state = np.random.SeedSequence(seed, spawn_key=(point, replicate)).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def _sample(d: Design, seed: int) -> np.ndarray:
+    from SALib.sample import latin, morris, sobol
+
+    names = list(d.parameters)
+    problem = {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[d.parameters[n]["low"], d.parameters[n]["high"]] for n in names],
+    }
+    s = seed % 2**32
+    if d.kind == "lhs":
+        return latin.sample(problem, d.samples, seed=s)
+    if d.kind == "sobol":
+        return sobol.sample(problem, d.samples, calc_second_order=d.second_order, seed=s)
+    return morris.sample(problem, d.samples, num_levels=d.levels, seed=s)
+
+
+def _points(
+    spec: SweepSpec, base: Scenario
+) -> tuple[list[dict[str, Any]], list[list[float]] | None]:
+    d = spec.design
+    names = list(d.parameters)
+    if d.kind == "grid":
+        n = math.prod(len(v) for v in d.parameters.values())
+        if n * spec.replicates > MAX_RUNS:
+            raise ScenarioError(
+                f"design: {n * spec.replicates} runs is too many; at most {MAX_RUNS}"
+            )
+        combos = itertools.product(*(d.parameters[k] for k in names))
+        return [dict(zip(names, c, strict=True)) for c in combos], None
+    x = _sample(d, spec.seed)
+    if len(x) * spec.replicates > MAX_RUNS:
+        raise ScenarioError(
+            f"design: {len(x) * spec.replicates} runs is too many; at most {MAX_RUNS}"
+        )
+    data = base.to_dict()
+    integer = {n: isinstance(_try(lambda n=n: _get_path(data, n)), int) for n in names}
+    points = [
+        {
+            n: int(round(float(v))) if integer[n] else float(v)
+            for n, v in zip(names, row, strict=True)
+        }
+        for row in x
+    ]
+    return points, x.tolist()
+
+
+def _column_type(values: list[Any]) -> str:
+    if all(isinstance(v, bool) for v in values):
+        return "bool"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "int64"
+    if all(_number(v) for v in values):
+        return "float64"
+    return "string"
+
+
+def plan(spec: SweepSpec | str | Path) -> Plan:
+    """Validate a sweep against its base scenario and expand it into runs (nothing runs)."""
+    if not isinstance(spec, SweepSpec):
+        spec = read_sweep(spec)
+    base_path = Path(spec.base)
+    try:
+        base = load_scenario(base_path)
+    except ScenarioError as e:
+        raise ScenarioError(f"base: {e}") from None
+    try:
+        base = base.with_overrides(spec.overrides)
+    except ScenarioError as e:
+        raise ScenarioError(f"overrides: {e}") from None
+    _check_design(spec.design, base)
+    points, matrix = _points(spec, base)
+    changes = _reform_diff(spec) if spec.reform is not None else None
+    version = package_version()
+    runs = []
+    for i, params in enumerate(points):
+        try:
+            scn = base.with_overrides(params)
+            reform = None if changes is None else base.with_overrides({**changes, **params})
+        except ScenarioError as e:
+            shown = ", ".join(f"{k}={v}" for k, v in params.items())
+            raise ScenarioError(f"design point {i} ({shown}): {e}") from None
+        canonical = scn.canonical_json()
+        scenario = json.loads(canonical)
+        if reform is not None:  # a run is the pair: its hash covers both sides
+            canonical += reform.canonical_json()
+        reform_data = None if reform is None else json.loads(reform.canonical_json())
+        for r in range(spec.replicates):
+            seed = run_seed(spec.seed, i, r)
+            runs.append(
+                RunSpec(i, r, seed, run_hash(canonical, seed, version), scenario, reform_data)
+            )
+    _check_outcomes(spec, base)
+    columns = {n: _column_type([p[n] for p in points]) for n in spec.design.parameters}
+    digest = hashlib.sha256(
+        json.dumps(
+            {
+                "runs": [r.hash for r in runs],
+                "outcomes": spec.outcomes,
+                "weekly": spec.weekly,
+                "columns": columns,
+                "format": FORMAT,
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:16]
+    return Plan(spec, base, base_path, points, matrix, runs, columns, digest)
