@@ -168,3 +168,56 @@ def test_a_shadowing_sim_module_is_named_in_one_line(tmp_path):
     assert result.returncode == 2
     assert f"`import sim` loads {tmp_path / 'sim.py'}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def tiny_sweep(tmp_path: Path, runs: int) -> Path:
+    spec = {
+        "base": str(ROOT / "scenarios" / "baseline.yaml"),
+        "overrides": {"weeks": 6, "burn_in_weeks": 2, "population.taskers": 600},
+        "seed": 3,
+        "replicates": 1,
+        "design": {
+            "kind": "grid",
+            "parameters": {"policy.max_monitoring": [0.2 * i for i in range(runs)]},
+        },
+        "outcomes": ["median_effective_hourly_pay_usd"],
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def test_sweep_logs_a_progress_line_every_n_runs_when_not_a_terminal(tmp_path):
+    args = ["sweep", str(tiny_sweep(tmp_path, 4)), "--out", str(tmp_path / "s"), "--workers", "1"]
+    result = runner.invoke(app, [*args, "--log-every", "2"])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("tiny: ") and " runs," in x]
+    assert [x.split(",")[0] for x in lines] == ["tiny: 2/4 runs", "tiny: 4/4 runs"]
+
+
+@pytest.mark.slow
+def test_run_sweep_uses_the_current_default_client_and_shows_its_dashboard(tmp_path):
+    from distributed import Client, LocalCluster
+
+    from sim.sweep import run_sweep
+
+    links = []
+    with (
+        LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
+        report = run_sweep(
+            tiny_sweep(tmp_path, 2),
+            tmp_path / "s",
+            progress=lambda status: links.append(status.dashboard_link),
+        )
+        assert report.done == 2
+        assert client.dashboard_link and client.dashboard_link in links  # not a cluster of its own
+
+
+@pytest.mark.slow
+def test_the_embedded_cluster_prints_its_dask_dashboard_link(tmp_path):
+    args = ["sweep", str(tiny_sweep(tmp_path, 2)), "--out", str(tmp_path / "s"), "--workers", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Dask dashboard: http://127.0.0.1:" in result.output

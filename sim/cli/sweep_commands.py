@@ -32,6 +32,12 @@ def sweep(
         bool, typer.Option(help="with --resume: run again the runs that recorded an error")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="validate and count runs; run nothing")] = False,
+    log_every: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="when stderr is not a terminal, a progress line every N runs (default: 5%)"
+        ),
+    ] = None,
 ) -> None:
     """Run a parameter sweep (grid, LHS, Sobol, Morris) into a resumable Parquet store."""
     import time
@@ -65,13 +71,25 @@ def sweep(
     )
     task = bar.add_task(p.spec.name, total=len(p.runs), failed=0, rate="")
     start = {"t": time.perf_counter(), "n": 0}
+    every = log_every or max(1, len(p.runs) // 20)
+    shown: dict[str, object] = {"link": None, "logged": None}
 
     def progress(s) -> None:
         if s.done + s.failed == 0:
             start.update(t=time.perf_counter(), n=s.skipped)
         minutes = (time.perf_counter() - start["t"]) / 60
         rate = f"{(s.done + s.failed) / minutes:.1f} runs/min" if s.done + s.failed else ""
-        bar.update(task, completed=s.skipped + s.done + s.failed, failed=s.failed, rate=rate)
+        finished = s.skipped + s.done + s.failed
+        bar.update(task, completed=finished, failed=s.failed, rate=rate)
+        if s.dashboard_link and s.dashboard_link != shown["link"]:
+            shown["link"] = s.dashboard_link
+            err.print(f"Dask dashboard: {s.dashboard_link}", highlight=False, soft_wrap=True)
+        if bar.disable and finished and finished != shown["logged"] and (
+            finished % every == 0 or finished == s.total
+        ):  # logs and CI: a plain line now and then instead of a live bar
+            shown["logged"] = finished
+            line = f"{p.spec.name}: {finished}/{s.total} runs, {s.failed} failed"
+            err.print(f"{line}{', ' + rate if rate else ''}", highlight=False, soft_wrap=True)
 
     try:
         with bar:
