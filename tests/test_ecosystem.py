@@ -221,3 +221,31 @@ def test_the_embedded_cluster_prints_its_dask_dashboard_link(tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "Dask dashboard: http://127.0.0.1:" in result.output
+
+
+def test_dependencies_are_declared_exactly_as_imported():
+    import ast
+    from importlib.metadata import packages_distributions, requires
+
+    from packaging.requirements import Requirement
+
+    def name(dist: str) -> str:
+        return dist.lower().replace("_", "-")
+
+    ours = {"sim", "dashboard", "datalabour", "datalabour_dashboard"}
+    modules = set()
+    for path in [*ROOT.glob("sim/**/*.py"), *ROOT.glob("dashboard/*.py"), ROOT / "datalabour.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    modules -= set(sys.stdlib_module_names) | ours
+    dists = packages_distributions()
+    imported = {name(d) for m in modules for d in dists.get(m, [m])}
+    reqs = [Requirement(r) for r in requires("datalabour")]
+    required = {name(r.name) for r in reqs if r.marker is None}
+    optional = {name(r.name) for r in reqs if r.marker is not None}
+    assert imported - required - optional == set()  # everything imported is declared
+    # and nothing else, but for what mesa and distributed load without declaring it
+    assert required - imported == {"networkx", "bokeh"}
