@@ -43,14 +43,24 @@ class RunResult:
     def overall(self) -> dict[str, float]:
         return self.summary["overall"]
 
+    def tidy(self, name: str) -> pd.DataFrame:
+        """A frame as saved: the run's id (scenario, seed, run_hash) on every row, and
+        `burn_in` true for the weeks the summary leaves out."""
+        frame = getattr(self, name)
+        ids = {"scenario": self.scenario.name, "seed": self.seed}
+        ids["run_hash"] = self.manifest.get("run_hash", "")
+        tidy = frame.assign(burn_in=frame["week"] < self.scenario.burn_in_weeks)
+        for i, (column, value) in enumerate(ids.items()):
+            tidy.insert(i, column, value)
+        return tidy
+
     def save(self, out: str | Path) -> Path:
         """Write summary.json, weekly/by_country/by_platform.parquet and manifest.json."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=True))
-        self.weekly.to_parquet(out / "weekly.parquet", index=False)
-        self.by_country.to_parquet(out / "by_country.parquet", index=False)
-        self.by_platform.to_parquet(out / "by_platform.parquet", index=False)
+        for name in ("weekly", "by_country", "by_platform"):
+            self.tidy(name).to_parquet(out / f"{name}.parquet", index=False)
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
         return out
 

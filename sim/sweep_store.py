@@ -38,6 +38,8 @@ def _schema(plan: Plan):
         pa.field("point", pa.int64()),
         pa.field("replicate", pa.int64()),
         pa.field("seed", pa.int64()),
+        pa.field("scenario", pa.string()),
+        pa.field("burn_in_weeks", pa.int64()),  # the first entries of weekly.* lists
     ]
     fields += [pa.field(n, kinds[t]) for n, t in plan.columns.items()]
     fields += [pa.field(k, pa.float64()) for k in plan.spec.outcomes]
@@ -64,6 +66,8 @@ def _write(runs_dir: Path, plan: Plan, schema, spec: RunSpec, result: dict) -> N
         "point": spec.point,
         "replicate": spec.replicate,
         "seed": spec.seed,
+        "scenario": spec.scenario["name"],
+        "burn_in_weeks": spec.scenario["burn_in_weeks"],
     }
     row.update({n: _cell(params[n], t) for n, t in plan.columns.items()})
     row.update({k: result["outcomes"].get(k) for k in plan.spec.outcomes})
@@ -146,6 +150,8 @@ def load(store: str | Path) -> pd.DataFrame:
             "point",
             "replicate",
             "seed",
+            "scenario",
+            "burn_in_weeks",
             *manifest["columns"],
             *manifest["outcomes"],
             "error",

@@ -249,3 +249,19 @@ def test_dependencies_are_declared_exactly_as_imported():
     assert imported - required - optional == set()  # everything imported is declared
     # and nothing else, but for what mesa and distributed load without declaring it
     assert required - imported == {"networkx", "bokeh"}
+
+
+def test_every_saved_parquet_carries_the_run_id_and_a_burn_in_flag(tmp_path):
+    import pandas as pd
+
+    import sim
+
+    scn = load_scenario("baseline", {"population.taskers": 600, "weeks": 8, "burn_in_weeks": 3})
+    result = sim.run(scn, seed=4)
+    result.save(tmp_path)
+    for name in ("weekly", "by_country", "by_platform"):
+        frame = pd.read_parquet(tmp_path / f"{name}.parquet")
+        assert list(frame.columns[:3]) == ["scenario", "seed", "run_hash"]
+        assert set(frame.scenario) == {"baseline"} and set(frame.seed) == {4}
+        assert set(frame.run_hash) == {result.manifest["run_hash"]}
+        assert (frame.burn_in == (frame.week < 3)).all() and frame.burn_in.any()
