@@ -265,3 +265,10 @@ def test_every_saved_parquet_carries_the_run_id_and_a_burn_in_flag(tmp_path):
         assert set(frame.scenario) == {"baseline"} and set(frame.seed) == {4}
         assert set(frame.run_hash) == {result.manifest["run_hash"]}
         assert (frame.burn_in == (frame.week < 3)).all() and frame.burn_in.any()
+
+
+def test_progress_is_logged_in_lines_when_not_a_terminal():
+    result = runner.invoke(app, ["run", "baseline", "--taskers", "600", "--weeks", "10"])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("running baseline: ")]
+    assert lines == [f"running baseline: {w}/10" for w in range(1, 11)]

@@ -83,8 +83,21 @@ def load(
         raise  # unreachable
 
 
+class _Progress(Progress):
+    """A live bar on a terminal; elsewhere (logs, CI) a plain line every tenth of the work."""
+
+    def advance(self, task_id, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        if not self.disable:
+            return
+        task = next(t for t in self.tasks if t.id == task_id)
+        every = max(1, int(task.total or 1) // 10)
+        if int(task.completed) % every == 0 or task.completed == task.total:
+            err.print(f"{task.description}: {task.completed:.0f}/{task.total:.0f}", highlight=False)
+
+
 def progress_bar() -> Progress:
-    return Progress(
+    return _Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
