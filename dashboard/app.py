@@ -25,7 +25,8 @@ import streamlit as st  # noqa: E402
 from sim.compare import Comparison  # noqa: E402
 from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError  # noqa: E402
 
-from . import charts  # noqa: E402
+from . import charts, money_charts, time_charts  # noqa: E402
+from .labels import outcome  # noqa: E402
 from .runs import Computed, compare_cached  # noqa: E402
 from .schema import ADVANCED, LEVERS, RUN_SETTINGS, field_spec, get_path  # noqa: E402
 from .state import (  # noqa: E402
@@ -306,7 +307,7 @@ def card(
     if found.empty:
         return
     r = found.iloc[0]
-    out = charts.outcome(outcome_name)
+    out = outcome(outcome_name)
     rel = (
         f" ({r.relative_change:+.1%})" if pd.notna(r.relative_change) and out.kind != "pct" else ""
     )
@@ -351,7 +352,7 @@ def headline_tab(table: pd.DataFrame, names: dict[str, str], reform: Scenario) -
     headline_cards(table, names, reform)
     with st.expander("All headline outcomes as a table"):
         t = table[table.scope == "overall"].copy()
-        t.insert(0, "label", [charts.outcome(o).label for o in t.outcome])
+        t.insert(0, "label", [outcome(o).label for o in t.outcome])
         st.dataframe(
             t[
                 [
@@ -418,7 +419,7 @@ def time_tab(comp, reform: Scenario) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            charts.weekly_figure(
+            time_charts.weekly_figure(
                 b,
                 r,
                 [
@@ -433,7 +434,7 @@ def time_tab(comp, reform: Scenario) -> None:
             width="stretch",
         )
         st.plotly_chart(
-            charts.weekly_figure(
+            time_charts.weekly_figure(
                 b,
                 r,
                 [("active_taskers", "active taskers")],
@@ -445,7 +446,7 @@ def time_tab(comp, reform: Scenario) -> None:
         )
     with right:
         st.plotly_chart(
-            charts.weekly_figure(
+            time_charts.weekly_figure(
                 b,
                 r,
                 [("median_effective_hourly_pay_usd", "median effective pay")],
@@ -456,7 +457,7 @@ def time_tab(comp, reform: Scenario) -> None:
             width="stretch",
         )
         st.plotly_chart(
-            charts.weekly_figure(
+            time_charts.weekly_figure(
                 b,
                 r,
                 [("automation_share", "automation share")],
@@ -645,10 +646,10 @@ def distribution_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
 def money_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(charts.money_flow_figure(table), width="stretch")
-        st.plotly_chart(charts.money_change_figure(table), width="stretch")
+        st.plotly_chart(money_charts.money_flow_figure(table), width="stretch")
+        st.plotly_chart(money_charts.money_change_figure(table), width="stretch")
     with right:
-        st.plotly_chart(charts.money_sankey(table, names), width="stretch")
+        st.plotly_chart(money_charts.money_sankey(table, names), width="stretch")
 
 
 # Worker processes re-import this script as `__mp_main__`; only a Streamlit run draws the page.

@@ -8,12 +8,11 @@ currency conversion with the country's price level from the summary, cents of a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from .labels import outcome
 
 BASELINE_COLOUR = "#8c8c8c"
 REFORM_COLOUR = "#0f6cbd"
@@ -22,89 +21,6 @@ MIN_WAGE_COLOUR = "#b42318"
 FLOOR_COLOUR = "#e8a33d"
 FLOW_COLOURS = {"taskers": "#2f9e44", "platforms": "#e8a33d", "AI": "#7048e8"}
 FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How to show one outcome of `sim.metrics`."""
-
-    label: str
-    unit: str
-    kind: str  # "usd", "usd4", "pct", "count"
-    good: str  # "up", "down" or "" (no judgement)
-    short: str = ""  # a card's title
-
-    @property
-    def title(self) -> str:
-        return self.short or self.label
-
-    def fmt(self, value: float) -> str:
-        if value is None or not np.isfinite(value):
-            return "n/a"
-        if self.kind == "pct":
-            return f"{value:.1%}"
-        if self.kind == "usd":
-            return f"${value:,.2f}" if abs(value) < 1000 else f"${value:,.0f}"
-        if self.kind == "usd4":
-            return f"${value:,.4f}"
-        return f"{value:,.0f}"
-
-    def fmt_delta(self, value: float) -> str:
-        if value is None or not np.isfinite(value):
-            return "n/a"
-        if self.kind == "pct":
-            return f"{value * 100:+.1f} pp"
-        if self.kind == "usd":
-            return f"{value:+,.2f}" if abs(value) < 1000 else f"{value:+,.0f}"
-        if self.kind == "usd4":
-            return f"{value:+,.4f}"
-        return f"{value:+,.0f}"
-
-
-OUTCOMES: dict[str, Outcome] = {
-    "median_effective_hourly_pay_usd": Outcome(
-        "Median effective hourly pay", "USD/h, unpaid time counted", "usd", "up", "Median pay/hour"
-    ),
-    "mean_effective_hourly_pay_usd": Outcome(
-        "Mean effective hourly pay", "USD/h, unpaid time counted", "usd", "up"
-    ),
-    "mean_effective_hourly_pay_ppp_usd": Outcome(
-        "Mean effective hourly pay (PPP)", "int$/h, unpaid time counted", "usd", "up"
-    ),
-    "mean_paid_hourly_pay_usd": Outcome("Mean hourly pay, paid time", "USD/h", "usd", "up"),
-    "tasker_pay_usd": Outcome("Pay to taskers", "USD/week", "usd", "up", "Pay to taskers/wk"),
-    "tasker_pay_ppp_usd": Outcome("Pay to taskers (PPP)", "int$/week", "usd", "up"),
-    "share_under_local_minimum_wage": Outcome(
-        "Taskers under local minimum wage",
-        "share of taskers with paid work",
-        "pct",
-        "down",
-        "Under minimum wage",
-    ),
-    "unpaid_share": Outcome(
-        "Unpaid share of working time", "search, qualifying, idle", "pct", "down", "Unpaid time"
-    ),
-    "labels_human": Outcome("Human labels", "accepted per week", "count", "", "Human labels/wk"),
-    "labels_ai": Outcome("AI labels", "per week", "count", ""),
-    "fake_human_labels": Outcome("Fake-human labels", "LLM-made, per week", "count", "down"),
-    "quality_adjusted_labels": Outcome(
-        "Quality-adjusted labels", "per week", "count", "up", "Quality labels/wk"
-    ),
-    "cost_per_quality_adjusted_label_usd": Outcome(
-        "Lab cost per quality-adjusted label", "USD", "usd4", "down", "Lab cost/label"
-    ),
-    "automation_share": Outcome("Automation share", "of tasks done by AI", "pct", ""),
-    "active_taskers": Outcome("Active taskers", "on a platform, per week", "count", ""),
-    "lab_spend_usd": Outcome("Lab spend", "USD/week", "usd", "", "Lab spend/wk"),
-    "platform_revenue_usd": Outcome("Platform fees", "USD/week", "usd", ""),
-    "ai_spend_usd": Outcome("AI spend", "USD/week", "usd", ""),
-    "share_wanting_more_work": Outcome("Taskers wanting more work", "share", "pct", "down"),
-    "tasker_share_of_lab_price": Outcome("Taskers' share of the lab price", "share", "pct", "up"),
-}
-
-
-def outcome(name: str) -> Outcome:
-    return OUTCOMES.get(name, Outcome(name.replace("_", " "), "", "count", ""))
 
 
 def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
@@ -160,7 +76,7 @@ def country_figure(
     scale = pd.Series(1.0, index=v.index)
     if ppp:
         scale = 1.0 / rows(table, "country", "price_level_ratio")["baseline_mean"].reindex(v.index)
-    v = v.sort_values("baseline_mean")
+    v = v.reindex([c for c in country_order(table) if c in v.index])
     labels = _names(v.index, names)
     currency = "int$" if ppp else "USD"
     unit = out.unit.replace("USD", currency)
@@ -220,12 +136,13 @@ def country_figure(
                 row=1,
                 col=1,
             )
-    err_hi = v["delta_ci_high"] - v["delta"]
-    err_lo = v["delta"] - v["delta_ci_low"]
+    points = 100.0 if out.kind == "pct" else 1.0  # a change in a share is drawn in points
+    err_hi = (v["delta_ci_high"] - v["delta"]) * points
+    err_lo = (v["delta"] - v["delta_ci_low"]) * points
     fig.add_trace(
         go.Scatter(
             y=labels,
-            x=v["delta"],
+            x=v["delta"] * points,
             mode="markers",
             name="change (95% CI)",
             marker=dict(color=DELTA_COLOUR, size=9),
@@ -248,12 +165,13 @@ def country_figure(
         col=2,
     )
     fig.add_vline(x=0, line=dict(color="#444", width=1), row=1, col=2)
+    change_unit = "percentage points" if out.kind == "pct" else out.delta_unit
     if out.kind == "pct":
         fig.update_xaxes(tickformat=".0%", row=1, col=1)
-        fig.update_xaxes(tickformat="+.0%", row=1, col=2)
+        fig.update_xaxes(tickformat="+", row=1, col=2)
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_xaxes(title_text=unit, row=1, col=1)
-    fig.update_xaxes(title_text=f"change, {unit}", row=1, col=2)
+    fig.update_xaxes(title_text=f"change, {change_unit.replace('USD', currency)}", row=1, col=2)
     title = title or f"{out.label} by country{' (PPP)' if ppp else ''}"
     return _layout(fig, title, height=190 + 34 * len(v))
 
@@ -263,9 +181,7 @@ def distribution_figure(table: pd.DataFrame, names: dict[str, str] | None = None
 
     Baseline above, reform below each country; the red tick is the local minimum wage.
     """
-    groups = list(
-        country_values(table, "median_effective_hourly_pay_usd").sort_values("baseline_mean").index
-    )
+    groups = country_order(table)
     p10 = {
         "overall": rows(table, "overall", "p10_effective_hourly_pay_usd"),
         "country": rows(table, "country", "p10_effective_hourly_pay_usd"),
@@ -349,195 +265,16 @@ def distribution_figure(table: pd.DataFrame, names: dict[str, str] | None = None
     )
 
 
-def _stack(runs, column: str) -> np.ndarray:
-    return np.vstack([r.weekly[column].to_numpy(dtype=float) for r in runs])
 
 
-SERIES_COLOURS = ["#2f9e44", "#7048e8", "#e8590c", "#1098ad"]
+def country_order(table: pd.DataFrame) -> list[str]:
+    """The one country order of every chart: baseline median effective pay, lowest first."""
+    return list(
+        country_values(table, "median_effective_hourly_pay_usd").sort_values("baseline_mean").index
+    )
 
 
-def weekly_figure(
-    baseline_runs,
-    reform_runs,
-    series: list[tuple[str, str]],
-    title: str,
-    *,
-    unit: str = "",
-    pct: bool = False,
-    burn_in_weeks: int = 0,
-    start_week: int = 0,
-) -> go.Figure:
-    """Weekly series: mean over replicates (line) and the range over replicates (band).
-
-    `series` lists (weekly column, label). One series: baseline grey, reform blue. Several:
-    a colour per series, baseline dotted and reform solid.
-    """
-    fig = go.Figure()
-    for arm, runs in (("baseline", baseline_runs), ("reform", reform_runs)):
-        weeks = runs[0].weekly["week"].to_numpy()
-        for i, (column, label) in enumerate(series):
-            if len(series) == 1:
-                colour = BASELINE_COLOUR if arm == "baseline" else REFORM_COLOUR
-                dash, name = "solid", arm
-            else:
-                colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
-                dash, name = ("dot" if arm == "baseline" else "solid"), f"{label}, {arm}"
-            values = _stack(runs, column)
-            lo, hi, mean = values.min(axis=0), values.max(axis=0), values.mean(axis=0)
-            fig.add_trace(
-                go.Scatter(
-                    x=np.concatenate([weeks, weeks[::-1]]),
-                    y=np.concatenate([hi, lo[::-1]]),
-                    fill="toself",
-                    fillcolor=_rgba(colour, 0.18),
-                    line=dict(width=0),
-                    hoverinfo="skip",
-                    showlegend=False,
-                    legendgroup=name,
-                )
-            )
-            number = ".1%" if pct else ",.2f"
-            fig.add_trace(
-                go.Scatter(
-                    x=weeks,
-                    y=mean,
-                    mode="lines",
-                    name=name,
-                    legendgroup=name,
-                    line=dict(color=colour, width=2.2, dash=dash),
-                    hovertemplate=f"week %{{x}}: %{{y:{number}}}<extra>{name}</extra>",
-                )
-            )
-    if burn_in_weeks:
-        fig.add_vrect(
-            x0=0,
-            x1=burn_in_weeks,
-            fillcolor="#f1f3f5",
-            line_width=0,
-            layer="below",
-            annotation_text="burn-in",
-            annotation_position="bottom left",
-        )
-    if start_week:
-        fig.add_vline(
-            x=start_week,
-            line=dict(color="#444", dash="dot", width=1),
-            annotation_text="policy starts",
-            annotation_position="bottom right",
-        )
-    fig.update_xaxes(title_text="week")
-    fig.update_yaxes(title_text=unit, tickformat=".0%" if pct else None, rangemode="tozero")
-    return _layout(fig, title, height=400)
-
-
-def _rgba(hex_colour: str, alpha: float) -> str:
+def rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-FLOWS = [
-    ("taskers", "tasker_pay_usd"),
-    ("platforms", "platform_revenue_usd"),
-    ("AI", "ai_spend_usd"),
-]
-
-
-def money_flow_figure(table: pd.DataFrame) -> go.Figure:
-    """Where a lab's dollar goes: cents to taskers, platforms (fees) and AI, both arms."""
-    fig = go.Figure()
-    amounts = {k: rows(table, "overall", col).iloc[0] for k, col in FLOWS}
-    totals = {
-        arm: sum(amounts[k][f"{arm}_mean"] for k, _ in FLOWS) for arm in ("baseline", "reform")
-    }
-    for key, _ in FLOWS:
-        cents = [
-            100 * amounts[key][f"{arm}_mean"] / totals[arm] if totals[arm] else 0.0
-            for arm in ("baseline", "reform")
-        ]
-        usd = [amounts[key][f"{arm}_mean"] for arm in ("baseline", "reform")]
-        fig.add_trace(
-            go.Bar(
-                y=["baseline", "reform"],
-                x=cents,
-                name=key,
-                orientation="h",
-                marker_color=FLOW_COLOURS[key],
-                text=[f"{c:.0f}¢" for c in cents],
-                textposition="inside",
-                insidetextanchor="middle",
-                textfont=dict(color="white", size=14),
-                customdata=[
-                    f"{c:.1f}¢ of each dollar · ${u:,.0f}/week"
-                    for c, u in zip(cents, usd, strict=True)
-                ],
-                hovertemplate="%{y} → " + key + ": %{customdata}<extra></extra>",
-            )
-        )
-    fig.update_layout(barmode="stack", bargap=0.35)
-    fig.update_xaxes(title_text="cents of each dollar labs spend on feedback", range=[0, 100])
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Where a lab's dollar goes", height=300)
-
-
-def money_change_figure(table: pd.DataFrame) -> go.Figure:
-    """Weekly USD to taskers, platforms and AI: the paired change with its 95% CI."""
-    labels, delta, lo, hi, text = [], [], [], [], []
-    for key, col in [*FLOWS, ("all (lab spend)", "lab_spend_usd")]:
-        r = rows(table, "overall", col).iloc[0]
-        labels.append(key)
-        delta.append(r.delta)
-        lo.append(r.delta - r.delta_ci_low)
-        hi.append(r.delta_ci_high - r.delta)
-        text.append(
-            f"{r.delta:+,.0f} USD/week [{r.delta_ci_low:+,.0f}, {r.delta_ci_high:+,.0f}]"
-            f"<br>baseline {r.baseline_mean:,.0f} → reform {r.reform_mean:,.0f}"
-        )
-    colours = [FLOW_COLOURS.get(k, "#495057") for k in labels]
-    fig = go.Figure(
-        go.Bar(
-            x=delta,
-            y=labels,
-            orientation="h",
-            marker_color=colours,
-            error_x=dict(type="data", array=hi, arrayminus=lo, color="#212529", thickness=1.5),
-            customdata=text,
-            hovertemplate="%{y}: %{customdata}<extra></extra>",
-        )
-    )
-    fig.add_vline(x=0, line=dict(color="#444", width=1))
-    fig.update_xaxes(title_text="change in USD per week, reform minus baseline (95% CI)")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Change in weekly money flows", height=280, legend=False)
-
-
-def money_sankey(
-    table: pd.DataFrame, names: dict[str, str] | None = None, arm: str = "reform"
-) -> go.Figure:
-    """The reform's weekly lab spend flowing to platforms, AI and taskers by country."""
-    col = f"{arm}_mean"
-    fees = rows(table, "overall", "platform_revenue_usd")[col].iloc[0]
-    ai = rows(table, "overall", "ai_spend_usd")[col].iloc[0]
-    pay = rows(table, "country", "tasker_pay_usd")[col].sort_values(ascending=False)
-    nodes = ["Labs", "Platforms (fees)", "AI", "Taskers"] + _names(pay.index, names)
-    src = [0, 0, 0] + [3] * len(pay)
-    dst = [1, 2, 3] + list(range(4, 4 + len(pay)))
-    val = [fees, ai, float(pay.sum())] + [float(x) for x in pay]
-    colours = ["#495057", FLOW_COLOURS["platforms"], FLOW_COLOURS["AI"], FLOW_COLOURS["taskers"]]
-    colours += [_rgba(FLOW_COLOURS["taskers"], 0.6)] * len(pay)
-    fig = go.Figure(
-        go.Sankey(
-            node=dict(label=nodes, color=colours, pad=12, thickness=14),
-            link=dict(
-                source=src,
-                target=dst,
-                value=val,
-                color="rgba(160,160,160,0.35)",
-                hovertemplate="%{source.label} → %{target.label}: "
-                "$%{value:,.0f}/week<extra></extra>",
-            ),
-            valueformat=",.0f",
-            valuesuffix=" USD/week",
-        )
-    )
-    return _layout(fig, f"Weekly money flow, {arm} (USD/week)", height=520, legend=False)

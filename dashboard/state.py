@@ -255,3 +255,20 @@ def _cli_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"))
+
+
+# ---- the window the headline measures ----------------------------------------------------
+WINDOWS = ("after_start", "whole")
+
+
+def measured_after_start(baseline: Scenario, reform: Scenario) -> tuple[Scenario, Scenario]:
+    """Both runs measured from the week the reform starts (burn-in stretched to it).
+
+    The burn-in only marks where summary statistics begin, so this changes what is measured,
+    not what is simulated. Unchanged when the reform starts within the burn-in.
+    """
+    start = reform.policy.start_week
+    if start <= max(baseline.burn_in_weeks, reform.burn_in_weeks) or start >= reform.weeks:
+        return baseline, reform
+    window = {"burn_in_weeks": start}
+    return baseline.with_overrides(window), reform.with_overrides(window)

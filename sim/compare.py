@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.result_folder import atomic_output
 from sim.results import RunResult, run
 from sim.scenario import Scenario, ScenarioError
 
@@ -73,9 +74,13 @@ class Comparison:
         income = t[(t.scope == "country") & (t.outcome == "mean_effective_hourly_pay_usd")]
         return pd.concat([head.sort_values("order").drop(columns="order"), income])
 
-    def save(self, out: str | Path) -> Path:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+    def save(self, out: str | Path, overwrite: bool = False) -> Path:
+        """comparison.csv and comparison.json, whole or not at all (see `atomic_output`)."""
+        with atomic_output(out, overwrite) as folder:
+            self._write(folder)
+        return Path(out)
+
+    def _write(self, out: Path) -> None:
         self.table.to_csv(out / "comparison.csv", index=False)
         payload = {
             "baseline": self.baseline.to_dict(),
@@ -85,7 +90,6 @@ class Comparison:
             "rows": json.loads(self.table.to_json(orient="records")),
         }
         (out / "comparison.json").write_text(json.dumps(payload, indent=2))
-        return out
 
 
 def paired_table(base: list[RunResult], reform: list[RunResult]) -> pd.DataFrame:

@@ -316,4 +316,6 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
         row["income_per_active_tasker_usd"] = (
             row["tasker_pay_usd"] / row["active_taskers"] if row["active_taskers"] > 0 else 0.0
         )
-    return {"overall": overall, "by_platform": platforms, "by_country": countries}
+    summary = {"overall": overall, "by_platform": platforms, "by_country": countries}
+    model.net_pay.summarise(model, summary, weekly, by_country, pay, paid, unpaid)
+    return summary

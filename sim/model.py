@@ -12,6 +12,8 @@ from sim import metrics
 from sim.agents import Job, Lab, Platform
 from sim.countries import load_countries
 from sim.keywords import scenario_from_keywords
+from sim.netpay import WEEKLY as NET_WEEKLY
+from sim.netpay import NetPay
 from sim.population import draw_population
 from sim.scenario import Scenario
 from sim.taskers import NO_PLATFORM
@@ -82,12 +84,13 @@ class LabourMarketModel(mesa.Model):
         self.going_rate = self._initial_going_rate()
         self.pay_cut = np.zeros(len(self.platforms))
         self._initial_taskers()
+        self.net_pay = NetPay(self)
 
         self.records: list[dict[str, float]] = []
         self.country_records: list[dict[str, np.ndarray]] = []
         self.platform_records: list[dict[str, np.ndarray]] = []
         self.datacollector = mesa.DataCollector(
-            model_reporters={k: metrics.reporter(k) for k in metrics.WEEKLY}
+            model_reporters={k: metrics.reporter(k) for k in metrics.WEEKLY + NET_WEEKLY}
         )
 
     # ---- helpers ------------------------------------------------------------------------
@@ -694,8 +697,11 @@ class LabourMarketModel(mesa.Model):
 
     def collect(self) -> None:
         """Record this week's outcomes (sim.metrics) through Mesa's DataCollector."""
+        self.net_pay.settle(self)
         self.current = metrics.weekly_outcomes(self)
+        self.current.update(self.net_pay.weekly_outcomes(self, self.current["tasker_pay_usd"]))
         self.records.append(self.current)
-        self.country_records.append(metrics.group_outcomes(self, "country"))
+        country = metrics.group_outcomes(self, "country")
+        self.country_records.append({**country, **self.net_pay.country_outcomes()})
         self.platform_records.append(metrics.group_outcomes(self, "platform"))
         self.datacollector.collect(self)

@@ -15,7 +15,23 @@ import pandas as pd
 from sim import metrics
 from sim.keywords import dotted
 from sim.model import LabourMarketModel
+from sim.result_folder import OutputError, atomic_output, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = [
+    "OutputError",
+    "RunResult",
+    "atomic_output",
+    "check_output",
+    "evaluate",
+    "fit_burn_in",
+    "flat_summary",
+    "manifest",
+    "package_version",
+    "result_of",
+    "run",
+    "run_hash",
+]
 
 
 def package_version() -> str:
@@ -54,15 +70,19 @@ class RunResult:
             tidy.insert(i, column, value)
         return tidy
 
-    def save(self, out: str | Path) -> Path:
-        """Write summary.json, weekly/by_country/by_platform.parquet and manifest.json."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=True))
-        for name in ("weekly", "by_country", "by_platform"):
-            self.tidy(name).to_parquet(out / f"{name}.parquet", index=False)
-        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
-        return out
+    def save(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write summary.json, weekly/by_country/by_platform.parquet and, last, manifest.json
+        (provenance and every file's size and SHA-256), whole or not at all.
+
+        A folder holding an older result is replaced only with `overwrite` (else `OutputError`).
+        """
+        with atomic_output(out, overwrite, self.manifest) as folder:
+            (folder / "summary.json").write_text(
+                json.dumps(self.summary, indent=2, sort_keys=True)
+            )
+            for name in ("weekly", "by_country", "by_platform"):
+                self.tidy(name).to_parquet(folder / f"{name}.parquet", index=False)
+        return Path(out)
 
 
 def _frame(records: list[dict[str, np.ndarray]], column: str, names: list[str]) -> pd.DataFrame:

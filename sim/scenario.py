@@ -187,9 +187,32 @@ class PayFloor(_Base):
     compliance: Share = _f(1.0, "share of the top-up that platforms actually pay")
 
 
+class Contributions(_Base):
+    """How declared platform income is treated (rules per country: sim/data/contributions.csv)."""
+
+    exempt_below_usd_per_month: float = _f(
+        0.0,
+        "declared platform income under this many USD a month owes no contributions or "
+        "income tax (0: each country's own rules)",
+        ge=0,
+        le=10_000,
+    )
+    platform_paid_share: Share = _f(
+        0.0, "share of a declared tasker's social contributions that the platform pays"
+    )
+    declaration_share: float | None = _f(
+        None,
+        "share of taskers who declare their platform income, in every country (None: the "
+        "country table's share)",
+        ge=0,
+        le=1,
+    )
+
+
 class Policy(_Base):
     start_week: int = _f(0, "week from which every lever takes effect", ge=0)
     pay_floor: PayFloor = PayFloor()
+    contributions: Contributions = Contributions()
     pay_mode: Literal["platform_default", "piece", "hourly"] = _f(
         "platform_default", "force every platform's pay mode"
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.result_folder import atomic_output
 from sim.scenario import ScenarioError
 from sim.sweep import load, read_manifest
 
@@ -105,6 +106,28 @@ def analyse(
     )
 
 
+def stability_warnings(table: pd.DataFrame, widest: float = 0.5) -> list[str]:
+    """Why Sobol indices may not be stable: S1 outside [0, 1] or 95% intervals wider than
+    `widest`, per outcome (a sample too small for its indices; a larger design.samples helps)."""
+    if table.empty or table["method"].iloc[0] != "sobol":
+        return []
+    out = []
+    for outcome, part in table.groupby("outcome", sort=False):
+        outside = part[(part["S1"] < 0) | (part["S1"] > 1)]
+        wide = part[2 * part[["S1_conf", "ST_conf"]].max(axis=1) > widest]
+        if len(outside) or len(wide):
+            what = []
+            if len(outside):
+                what.append(f"S1 outside [0, 1] for {', '.join(outside['parameter'])}")
+            if len(wide):
+                what.append(f"intervals wider than {widest} for {', '.join(wide['parameter'])}")
+            out.append(
+                f"{outcome}: {'; '.join(what)}: the sample is too small for stable indices; "
+                "run the sweep with a larger design.samples"
+            )
+    return out
+
+
 def _outcome_order(table: pd.DataFrame):
     first = {o: i for i, o in enumerate(dict.fromkeys(table["outcome"]))}
 
@@ -164,11 +187,10 @@ def figure(table: pd.DataFrame):
     return fig
 
 
-def write(table: pd.DataFrame, out: str | Path) -> tuple[Path, Path]:
-    """sensitivity.csv and sensitivity.html (self-contained) in `out`."""
+def write(table: pd.DataFrame, out: str | Path, overwrite: bool = False) -> tuple[Path, Path]:
+    """sensitivity.csv and sensitivity.html (self-contained) in `out`, whole or not at all."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv, html = out / "sensitivity.csv", out / "sensitivity.html"
-    table.to_csv(csv, index=False)
-    figure(table).write_html(html, include_plotlyjs=True)
-    return csv, html
+    with atomic_output(out, overwrite) as folder:
+        table.to_csv(folder / "sensitivity.csv", index=False)
+        figure(table).write_html(folder / "sensitivity.html", include_plotlyjs=True)
+    return out / "sensitivity.csv", out / "sensitivity.html"

@@ -27,13 +27,26 @@ from sim.sweep_plan import (
     read_sweep,
     run_seed,
 )
-from sim.sweep_store import MANIFEST, RUNS_DIR, _prepare_store, _schema, _write, load, read_manifest
+from sim.sweep_store import (
+    MANIFEST,
+    RUNS_DIR,
+    Health,
+    StoreLock,
+    _schema,
+    _write,
+    load,
+    prepare,
+    read_manifest,
+    store_folder,
+    verify,
+)
 from sim.work import check_memory
 
 __all__ = [
     "MANIFEST",
     "RUNS_DIR",
     "Design",
+    "Health",
     "Plan",
     "RunSpec",
     "SweepReport",
@@ -47,6 +60,7 @@ __all__ = [
     "read_sweep",
     "run_seed",
     "run_sweep",
+    "verify",
 ]
 
 
@@ -78,6 +92,7 @@ class SweepReport:
     lost: int
     elapsed_s: float
     errors: dict[str, str]
+    notes: list[str] = field(default_factory=list)  # what the store's check found and did
 
 
 # ---- executing one run (on a worker) --------------------------------------------------------
@@ -130,6 +145,7 @@ def run_sweep(
     resume: bool = False,
     retry_failed: bool = False,
     progress: Callable[[SweepStatus], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> SweepReport:
     """Run a sweep into a store; the Python face of ``datalabour sweep``.
 
@@ -142,9 +158,11 @@ def run_sweep(
         process; more start an embedded local cluster); with none of the three, the current
         default client (`distributed.default_client`) if there is one, else an embedded
         cluster of one worker per core
-    resume : skip runs whose file exists (else the store must be new)
+    resume : skip runs whose file is intact (else the store must be new)
     retry_failed : with resume, run again the runs that recorded an error
     progress : called with a `SweepStatus` at the start and after every run
+    notice : called with each thing the store's check found and did (damaged files set
+        aside, a stale lock taken over, a store re-adopted) before any run starts
     """
     p = spec if isinstance(spec, Plan) else plan(spec)
     if client is None and scheduler is None and workers is None:
@@ -152,26 +170,51 @@ def run_sweep(
     if scheduler is not None and client is None:  # reach the cluster before touching the store
         with _client(None, scheduler, None) as remote:
             return run_sweep(
-                p, store, remote, resume=resume, retry_failed=retry_failed, progress=progress
+                p,
+                store,
+                remote,
+                resume=resume,
+                retry_failed=retry_failed,
+                progress=progress,
+                notice=notice,
             )
     if client is None and p.runs:  # runs here or on an embedded cluster on this machine
         largest = max(r.scenario["population"]["taskers"] for r in p.runs)
         check_memory(largest, workers or default_workers())
-    store = Path(store)
-    existing = _prepare_store(store, p, resume, retry_failed)
-    pending = [r for r in p.runs if r.hash not in existing]
+    store = store_folder(store, "--out")
+    store.mkdir(parents=True, exist_ok=True)
+    with StoreLock(store) as lock:
+        skip, notes = prepare(store, p, resume, retry_failed)
+        if lock.stale:
+            notes.insert(0, f"took over a stale lock: {lock.stale} ended without releasing it")
+        for note in notes:
+            if notice:
+                notice(note)
+        return _execute(p, store, skip, client, workers, progress, notes)
+
+
+def _execute(
+    p: Plan,
+    store: Path,
+    skip: set[str],
+    client: Any,
+    workers: int | None,
+    progress: Callable[[SweepStatus], None] | None,
+    notes: list[str],
+) -> SweepReport:
+    """Run the runs not in `skip`, writing each into the store as it ends."""
+    pending = [r for r in p.runs if r.hash not in skip]
     status = SweepStatus(total=len(p.runs), skipped=len(p.runs) - len(pending))
     if progress:
         progress(status)
     errors: dict[str, str] = {}
     lost = 0
     schema = _schema(p)
-    runs_dir = store / RUNS_DIR
 
     def record(r: RunSpec, result: dict | None, infrastructure: str | None = None) -> None:
         nonlocal lost
         if result is not None:
-            _write(runs_dir, p, schema, r, result)
+            _write(store, p, schema, r, result)
         if result is None or result["error"]:
             errors[r.hash] = infrastructure or result["error"]
             status.failed += 1
@@ -201,6 +244,7 @@ def run_sweep(
         lost,
         time.perf_counter() - status.started,
         errors,
+        notes,
     )
 
 

@@ -30,6 +30,7 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 
 FORMAT = 1
 MAX_RUNS = 200_000
+SCALES = {"linear": "unif", "log": "logunif"}  # SALib distribution of each scale
 DELTA = "delta."  # outcome prefix: reform minus baseline, same seed
 
 
@@ -43,7 +44,8 @@ class Design(_Base):
     kind: Literal["grid", "lhs", "sobol", "morris"] = Field(description="sampling design")
     parameters: dict[str, Any] = Field(
         min_length=1,
-        description="grid: {path: [values]}; lhs/sobol/morris: {path: {low: L, high: H}}",
+        description="grid: {path: [values]}; lhs/sobol/morris: {path: {low: L, high: H}}, "
+        "optionally with scale: log (sampled uniformly in the logarithm; low > 0)",
     )
     samples: int | None = Field(
         None, description="lhs: points; sobol: base samples N (N(D+2) points); morris: trajectories"
@@ -63,6 +65,11 @@ class SweepSpec(_Base):
     design: Design
     outcomes: list[str] = Field(min_length=1, description="summary keys kept per run")
     weekly: list[str] = Field([], description="weekly series kept per run (list columns)")
+    links: dict[str, list[str]] = Field(
+        {},
+        description="paths that take the value of a design parameter: {parameter: [path, ...]} "
+        "(one assumption that sets several fields, e.g. a pay norm of several streams)",
+    )
     reform: str | None = Field(
         None,
         description="reform scenario file (relative to the sweep file): what it changes in the "
@@ -106,14 +113,7 @@ class Plan:
     @property
     def problem(self) -> dict[str, Any] | None:
         d = self.spec.design
-        if d.kind == "grid":
-            return None
-        names = list(d.parameters)
-        return {
-            "num_vars": len(names),
-            "names": names,
-            "bounds": [[d.parameters[n]["low"], d.parameters[n]["high"]] for n in names],
-        }
+        return None if d.kind == "grid" else salib_problem(d)
 
     def manifest(self) -> dict[str, Any]:
         d = self.spec.design
@@ -192,10 +192,20 @@ def _check_design(d: Design, base: Scenario) -> None:
                     f"{where}: {values!r} is not allowed; a grid expects a non-empty list of values"
                 )
         else:
-            if not isinstance(values, dict) or set(values) != {"low", "high"}:
+            if not isinstance(values, dict) or not {"low", "high"} <= set(values) <= {
+                "low", "high", "scale"
+            }:
                 raise ScenarioError(
                     f"{where}: {values!r} is not allowed; {d.kind} expects bounds "
-                    "{low: L, high: H}"
+                    "{low: L, high: H} (and optionally scale: linear or log)"
+                )
+            scale = values.get("scale", "linear")
+            if scale not in SCALES or (scale == "log" and not (
+                _number(values["low"]) and values["low"] > 0
+            )):
+                raise ScenarioError(
+                    f"{where}.scale: {scale!r} is not allowed; expected linear or log "
+                    "(log needs low > 0)"
                 )
             low, high = values["low"], values["high"]
             if not (_number(low) and _number(high) and math.isfinite(low) and math.isfinite(high)):
@@ -345,15 +355,25 @@ def run_seed(seed: int, point: int, replicate: int) -> int:
     return int(state[0] >> np.uint64(1))
 
 
-def _sample(d: Design, seed: int) -> np.ndarray:
-    from SALib.sample import latin, morris, sobol
-
+def salib_problem(d: Design) -> dict[str, Any]:
+    """SALib's problem of a sampling design: names, bounds and, where a parameter is sampled
+    in the logarithm, its distribution."""
     names = list(d.parameters)
-    problem = {
+    problem: dict[str, Any] = {
         "num_vars": len(names),
         "names": names,
         "bounds": [[d.parameters[n]["low"], d.parameters[n]["high"]] for n in names],
     }
+    dists = [SCALES[d.parameters[n].get("scale", "linear")] for n in names]
+    if any(x != "unif" for x in dists):
+        problem["dists"] = dists
+    return problem
+
+
+def _sample(d: Design, seed: int) -> np.ndarray:
+    from SALib.sample import latin, morris, sobol
+
+    problem = salib_problem(d)
     s = seed % 2**32
     if d.kind == "lhs":
         return latin.sample(problem, d.samples, seed=s)
@@ -416,11 +436,18 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
     except ScenarioError as e:
         raise ScenarioError(f"overrides: {e}") from None
     _check_design(spec.design, base)
+    for name in spec.links:
+        if name not in spec.design.parameters:
+            raise ScenarioError(
+                f"links.{name}: is not allowed; expected a parameter of the design "
+                f"({', '.join(spec.design.parameters)})"
+            )
     points, matrix = _points(spec, base)
     changes = _reform_diff(spec) if spec.reform is not None else None
     version = package_version()
     runs = []
-    for i, params in enumerate(points):
+    for i, point in enumerate(points):
+        params = {**point, **{p: point[k] for k, paths in spec.links.items() for p in paths}}
         try:
             scn = base.with_overrides(params)
             reform = None if changes is None else base.with_overrides({**changes, **params})

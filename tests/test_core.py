@@ -15,7 +15,13 @@ import sim
 SHARES = [
     "unpaid_share", "share_over_7_25_usd_per_hour", "share_under_local_minimum_wage",
     "share_wanting_more_work", "fill_rate", "automation_share", "tasker_share_of_lab_price",
-    "gini_weekly_pay",
+    "gini_weekly_pay", "declared_share", "share_under_local_minimum_wage_on_net_pay",
+    "share_keeping_less_than_nothing",
+]
+# what a tasker keeps can be less than nothing (fixed monthly contributions)
+MAY_BE_NEGATIVE = [
+    "tasker_net_pay_usd", "tasker_net_pay_ppp_usd", "net_income_per_active_tasker_usd",
+    "median_net_effective_hourly_pay_usd",
 ]
 
 
@@ -23,8 +29,15 @@ def check_week_invariants(weekly: pd.DataFrame) -> None:
     lhs = weekly.lab_spend_usd
     rhs = weekly.tasker_pay_usd + weekly.platform_revenue_usd + weekly.ai_spend_usd
     assert ((lhs - rhs).abs() <= 1e-9 * lhs.abs().clip(lower=1e-12)).all()
+    # with contributions and taxes as a flow: what taskers keep, what the state receives (from
+    # taskers and platforms) and what platforms keep of their fees
+    rhs = (weekly.tasker_net_pay_usd + weekly.contributions_and_taxes_usd
+           + weekly.platform_revenue_usd - weekly.platform_paid_contributions_usd
+           + weekly.ai_spend_usd)
+    assert ((lhs - rhs).abs() <= 1e-9 * lhs.abs().clip(lower=1e-12)).all()
+    assert (weekly.tasker_net_pay_usd <= weekly.tasker_pay_usd).all()
     assert not weekly.isna().any().any()
-    numeric = weekly.select_dtypes("number")
+    numeric = weekly.select_dtypes("number").drop(columns=MAY_BE_NEGATIVE)
     assert (numeric >= 0).all().all(), numeric.columns[(numeric < 0).any()].tolist()
     assert (weekly.labels_human <= weekly.demand_tasks * (1 + 1e-9)).all()
     assert (weekly.labels_human <= weekly.human_tasks_posted * (1 + 1e-9)).all()
@@ -103,6 +116,9 @@ LEVERS = st.fixed_dictionaries(
         "policy.min_human_share": st.floats(0, 1),
         "policy.start_week": st.integers(0, 10),
         "technology.ai_cost_decline_per_year": st.floats(0, 0.95),
+        "policy.contributions.exempt_below_usd_per_month": st.floats(0, 500),
+        "policy.contributions.platform_paid_share": st.floats(0, 1),
+        "policy.contributions.declaration_share": st.one_of(st.none(), st.floats(0, 1)),
     }
 )
 

@@ -53,7 +53,7 @@ def test_app_starts_on_the_baseline_without_exceptions():
     assert not at.error
     shown = metrics(at)
     assert "Median pay/hour" in shown
-    assert shown["Median pay/hour"][1].startswith("+0.00")
+    assert shown["Median pay/hour"][1].startswith("0.00 USD/h")
     assert any("reform equals the baseline" in i.value for i in at.info)
     assert at.query_params["both.population.taskers"] == "2000"
 
@@ -190,7 +190,7 @@ def test_every_preset_is_offered_and_picking_one_sets_the_levers():
     assert at.query_params["preset"] == "baseline"
     assert "policy.pay_floor.kind" not in at.query_params
     assert at.query_params["both.population.taskers"] == "2000"  # run settings stay
-    assert metrics(at)["Median pay/hour"][1].startswith("+0.00")
+    assert metrics(at)["Median pay/hour"][1].startswith("0.00 USD/h")
 
 
 @pytest.mark.parametrize(

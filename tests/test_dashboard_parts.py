@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sim
-from dashboard import charts
+from dashboard import charts, money_charts, time_charts
 from dashboard.runs import CACHE, compare_cached, run_key
 from dashboard.schema import (
     ADVANCED,
@@ -175,7 +175,7 @@ def test_chart_builders_draw_the_comparison(computed):
     reform_ppp = next(tr for tr in ppp.data if tr.name == "reform")
     assert reform_ppp.x[list(reform_ppp.y).index("Kenya (KEN)")] == pytest.approx(mean / plr)
     assert charts.distribution_figure(t, names).data
-    weekly = charts.weekly_figure(
+    weekly = time_charts.weekly_figure(
         comp.baseline_runs,
         comp.reform_runs,
         [("labels_human", "human"), ("labels_ai", "AI")],
@@ -183,10 +183,10 @@ def test_chart_builders_draw_the_comparison(computed):
         burn_in_weeks=5,
     )
     assert len(weekly.data) == 8  # 2 arms x 2 series x (band + line)
-    flow = charts.money_flow_figure(t)
+    flow = money_charts.money_flow_figure(t)
     cents = np.add.reduce([np.array(tr.x) for tr in flow.data])
     assert cents == pytest.approx([100, 100])
-    assert charts.money_change_figure(t).data and charts.money_sankey(t, names).data
+    assert money_charts.money_change_figure(t).data and money_charts.money_sankey(t, names).data
 
 
 def test_tables_for_method_and_downloads(computed):

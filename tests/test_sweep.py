@@ -317,7 +317,7 @@ def test_cli_sensitivity_morris(tmp_path: Path, ishigami) -> None:
     assert np.allclose(table.loc[["behaviour.monitoring_stress", "behaviour.llm_deterrence"],
                                  "mu_star"], 0)
     assert (store / "sensitivity" / "sensitivity.html").exists()
-    res = runner.invoke(app, ["sensitivity", str(store), "--outcome", "nope"])
+    res = runner.invoke(app, ["sensitivity", str(store), "--outcome", "nope", "--overwrite"])
     assert res.exit_code == 2 and "--outcome: 'nope' is not allowed" in res.output
 
 

@@ -72,3 +72,37 @@ def test_scenario_diff_gives_leaf_overrides() -> None:
     base = {"name": "a", "policy": {"x": 1, "y": [1, 2]}, "labs": [{"b": 1}, {"b": 2}]}
     other = {"name": "b", "policy": {"x": 1, "y": [1, 2, 3]}, "labs": [{"b": 1}, {"b": 5}]}
     assert scenario_diff(base, other) == {"policy.y": [1, 2, 3], "labs.1.b": 5}
+
+
+def test_links_set_several_paths_to_a_parameter_value(tmp_path: Path) -> None:
+    labs = "labs.frontier_lab.streams"
+    path = write(
+        tmp_path, reform=None, outcomes=[OUT],
+        design={"kind": "grid", "parameters": {f"{labs}.1.pay_norm_usd_per_hour": [2.0, 4.0]}},
+        links={f"{labs}.1.pay_norm_usd_per_hour": [f"{labs}.3.pay_norm_usd_per_hour"]},
+    )
+    plan = sweep.plan(path)
+    for run, value in zip(plan.runs, [2.0, 4.0], strict=True):
+        streams = run.scenario["labs"][0]["streams"]
+        assert streams[1]["pay_norm_usd_per_hour"] == streams[3]["pay_norm_usd_per_hour"] == value
+    with pytest.raises(ScenarioError, match="^links.nope: is not allowed"):
+        sweep.plan(write(tmp_path, reform=None, outcomes=[OUT], links={"nope": ["weeks"]}))
+
+
+def test_log_scale_samples_the_logarithm_uniformly(tmp_path: Path) -> None:
+    name = "automation.switching_premium"
+    path = write(
+        tmp_path, reform=None, outcomes=[OUT],
+        design={"kind": "lhs", "samples": 400,
+                "parameters": {name: {"low": 1.0, "high": 100.0, "scale": "log"}}},
+    )
+    plan = sweep.plan(path)
+    values = [p[name] for p in plan.points]
+    assert min(values) >= 1.0 and max(values) <= 100.0
+    below_10 = sum(v < 10.0 for v in values) / len(values)
+    assert 0.4 < below_10 < 0.6  # half the mass under the geometric midpoint
+    assert plan.problem["dists"] == ["logunif"]
+    with pytest.raises(ScenarioError, match="scale: 'log' is not allowed"):
+        sweep.plan(write(tmp_path, reform=None, outcomes=[OUT], design={
+            "kind": "lhs", "samples": 4,
+            "parameters": {name: {"low": 0.0, "high": 1.0, "scale": "log"}}}))

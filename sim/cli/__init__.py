@@ -5,6 +5,7 @@ a new command goes in a module of its own, imported here.
 """
 
 from sim.cli import (  # noqa: F401  (registers the commands)
+    brief,
     discover,
     model_commands,
     scenarios,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sim.result_folder import OutputError, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.work import check_memory
 
@@ -42,6 +44,10 @@ def _options(
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="override a parameter: PATH=VALUE (repeatable)"),
+]
+
+OverwriteOpt = Annotated[
+    bool, typer.Option(help="replace an older result in --out, whole (else it is refused)")
 ]
 
 SUMMARY_ROWS = [
@@ -94,6 +100,31 @@ class _Progress(Progress):
         every = max(1, int(task.total or 1) // 10)
         if int(task.completed) % every == 0 or task.completed == task.total:
             err.print(f"{task.description}: {task.completed:.0f}/{task.total:.0f}", highlight=False)
+
+
+def check_out(out: Path | None, overwrite: bool) -> None:
+    """Before any simulating: --out can take a result (exit 2 if not)."""
+    if out is not None:
+        try:
+            check_output(out, overwrite)
+        except OutputError as e:
+            fail(str(e))
+
+
+def save_out(write: Callable[[], object], out: Path) -> None:
+    """Write a result with `write` (atomic); a failure ends in one line, the folder untouched."""
+    try:
+        write()
+    except OutputError as e:
+        fail(str(e))
+    except OSError as e:
+        err.print(
+            f"[bold red]error:[/] --out: cannot write {str(out)!r} ({e.strerror or e}); "
+            "nothing was written and the folder is as it was",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
 
 
 def progress_bar() -> Progress:

@@ -11,7 +11,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.base import SUMMARY_ROWS, SetOpt, app, console, fail, load, progress_bar
+from sim.cli.base import (
+    SUMMARY_ROWS,
+    OverwriteOpt,
+    SetOpt,
+    app,
+    check_out,
+    console,
+    fail,
+    load,
+    progress_bar,
+    save_out,
+)
+from sim.result_folder import atomic_output
 from sim.scenario import ScenarioError
 
 
@@ -23,12 +35,14 @@ def run(
     taskers: Annotated[int | None, typer.Option(help="potential taskers in the population")] = None,
     weeks: Annotated[int | None, typer.Option(help="weeks to simulate")] = None,
     out: Annotated[Path | None, typer.Option(help="folder for the results")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run one scenario; print the summary and write results to --out."""
     import sim
     from sim.results import fit_burn_in
 
     scn = load(scenario, sets, {"population.taskers": taskers})
+    check_out(out, overwrite)
     if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
         try:
             scn = scn.with_overrides(fit_burn_in(scn, {"weeks": weeks}))
@@ -44,7 +58,7 @@ def run(
         table.add_row(label, fmt.format(result.overall[key]))
     console.print(table)
     if out is not None:
-        result.save(out)
+        save_out(lambda: result.save(out, overwrite), out)
         console.print(f"results written to {out}/")
 
 
@@ -66,6 +80,7 @@ def calibrate(
     sets: SetOpt = None,
     replicates: Annotated[int, typer.Option(min=1, help="runs with different seeds")] = 5,
     out: Annotated[Path | None, typer.Option(help="folder for calibration.json and .md")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run the baseline R times and check every published target of MODEL.md s.9."""
     import sim
@@ -73,6 +88,7 @@ def calibrate(
     from sim.compare import replicate_seeds
 
     scn = load(scenario, sets)
+    check_out(out, overwrite)
     results = []
     with progress_bar() as bar:
         task = bar.add_task("calibration runs", total=replicates)
@@ -94,9 +110,13 @@ def calibrate(
         )
     console.print(table)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "calibration.json").write_text(json.dumps(report, indent=2))
-        (out / "calibration.md").write_text(markdown(report))
+
+        def write() -> None:
+            with atomic_output(out, overwrite) as folder:
+                (folder / "calibration.json").write_text(json.dumps(report, indent=2))
+                (folder / "calibration.md").write_text(markdown(report))
+
+        save_out(write, out)
         console.print(f"written {out}/calibration.json and calibration.md")
     if not report["all_pass"]:
         raise typer.Exit(1)
@@ -117,6 +137,7 @@ def compare(
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
     seed: Annotated[int | None, typer.Option(help="root seed of the replicates")] = None,
     out: Annotated[Path | None, typer.Option(help="folder for comparison.csv/json")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Reform vs baseline with common random numbers: paired deltas with 95% intervals.
 
@@ -127,6 +148,7 @@ def compare(
 
     base = load(baseline, sets)
     ref = load(reform, [*(sets or []), *(set_reform or [])])
+    check_out(out, overwrite)
     try:
         check_comparable(base, ref)
     except ScenarioError as e:
@@ -148,7 +170,7 @@ def compare(
         )
     console.print(table)
     if out is not None:
-        comp.save(out)
+        save_out(lambda: comp.save(out, overwrite), out)
         console.print(f"written {out}/comparison.csv and comparison.json")
 
 

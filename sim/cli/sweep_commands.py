@@ -10,16 +10,19 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli.base import app, console, err, fail
+from sim.cli.base import OverwriteOpt, app, check_out, console, err, fail, save_out
 from sim.scenario import ScenarioError
 
 
 @app.command()
 def sweep(
     sweep_file: Annotated[
-        Path, typer.Argument(metavar="SWEEP", help="bundled sweep name or YAML file")
-    ],
-    out: Annotated[Path, typer.Option(help="store folder: sweep.json + runs/*.parquet")],
+        Path | None,
+        typer.Argument(metavar="SWEEP", help="bundled sweep name or YAML file", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="store folder: sweep.json + runs/*.parquet")
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(min=1, help="local worker processes (1 = in this process; default: cores)"),
@@ -38,12 +41,24 @@ def sweep(
             min=1, help="when stderr is not a terminal, a progress line every N runs (default: 5%)"
         ),
     ] = None,
+    verify: Annotated[
+        Path | None,
+        typer.Option(metavar="STORE", help="report a store's health (changes nothing); no SWEEP"),
+    ] = None,
 ) -> None:
     """Run a parameter sweep (grid, LHS, Sobol, Morris) into a resumable Parquet store."""
     import time
 
     from sim.sweep import plan, run_sweep
+    from sim.sweep_store import StoreWriteError
 
+    if verify is not None:
+        if sweep_file is not None or out is not None:
+            fail("--verify STORE: give no SWEEP file and no --out (it only reads the store)")
+        report_health(verify)
+        return
+    if sweep_file is None or out is None:
+        fail("sweep: expected a SWEEP file and --out STORE (or --verify STORE)")
     if workers is not None and scheduler is not None:
         fail("--workers and --scheduler: give one; workers of a cluster are set where it runs")
     if retry_failed and not resume:
@@ -74,6 +89,9 @@ def sweep(
     every = log_every or max(1, len(p.runs) // 20)
     shown: dict[str, object] = {"link": None, "logged": None}
 
+    def say(note: str) -> None:
+        err.print(f"[bold yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+
     def progress(s) -> None:
         if s.done + s.failed == 0:
             start.update(t=time.perf_counter(), n=s.skipped)
@@ -95,10 +113,13 @@ def sweep(
         with bar:
             report = run_sweep(
                 p, out, workers=workers, scheduler=scheduler, resume=resume,
-                retry_failed=retry_failed, progress=progress,
+                retry_failed=retry_failed, progress=progress, notice=say,
             )
     except ScenarioError as e:
         fail(str(e))
+    except StoreWriteError as e:
+        err.print(f"[bold red]error:[/] {e.strerror}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     except OSError as e:
         fail(f"--scheduler: cannot reach {scheduler} ({e})" if scheduler else str(e))
     rate = report.done / (report.elapsed_s / 60) if report.elapsed_s > 0 else 0.0
@@ -118,6 +139,36 @@ def sweep(
         raise typer.Exit(1)
 
 
+def report_health(store: Path) -> None:
+    """`sweep --verify`: one line per finding; exit 1 when the store needs a --resume."""
+    from sim.sweep import verify
+
+    try:
+        health = verify(store)
+    except ScenarioError as e:
+        fail(str(e))
+    runs = len(health.planned)
+    console.print(f"store {store}: {runs} runs planned", highlight=False, soft_wrap=True)
+    console.print(
+        f"  {len(health.intact)} run files intact ({len(health.failed)} recorded an error)",
+        highlight=False,
+    )
+    for name, why in health.damaged.items():
+        console.print(f"  damaged: {name}: {why}", highlight=False, soft_wrap=True)
+    console.print(f"  {len(health.missing)} runs missing (no file)", highlight=False)
+    console.print(f"  lock: {health.lock}", highlight=False, soft_wrap=True)
+    console.print(f"  temporary files: {health.temporary}", highlight=False)
+    if health.healthy:
+        console.print("healthy")
+        return
+    console.print(
+        "not healthy: run its sweep file again with --resume to redo damaged and missing runs",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(1)
+
+
 @app.command()
 def sensitivity(
     store: Annotated[Path, typer.Argument(help="store of a sobol or morris sweep")],
@@ -126,10 +177,14 @@ def sensitivity(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="folder for the table and chart")] = None,
     resamples: Annotated[int, typer.Option(min=10, help="bootstrap resamples")] = 1000,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Sobol (S1, ST with intervals) or Morris indices of a sweep, as a table and an HTML chart."""
     from sim import sensitivity as sens
 
+    target = out or store / "sensitivity"
+    if store.is_dir():
+        check_out(target, overwrite)
     try:
         table = sens.analyse(store, outcome or None, num_resamples=resamples)
     except ScenarioError as e:
@@ -143,5 +198,7 @@ def sensitivity(
     for _, r in table.iterrows():
         view.add_row(r.outcome, r.parameter, *(f"{r[c]:.3g}" for c in cols))
     console.print(view)
-    csv, html = sens.write(table, out or store / "sensitivity")
-    console.print(f"written {csv} and {html}", soft_wrap=True)
+    for warning in sens.stability_warnings(table):
+        err.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    save_out(lambda: sens.write(table, target, overwrite), target)
+    console.print(f"written {target / 'sensitivity.csv'} and .html", soft_wrap=True)

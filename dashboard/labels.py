@@ -1,0 +1,131 @@
+"""How outcomes read on cards, charts and in the brief: label, unit, direction, numbers.
+
+`outcome(name)` says how one outcome of `sim.metrics` is shown; `compact` and `compact_delta`
+write values in full but short (1.27M, $4.10, +2.3 pp); `verdict` says in words whether a
+paired change is beyond seed noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def compact(value: float | None, kind: str = "count", sign: bool = False) -> str:
+    """A value in full but short: 1.27M, 27.9k, $4.10, $1.27M, 12.3% (points with sign)."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    plus = "+" if sign and value > 0 else ""
+    minus = "-" if value < 0 else ""
+    if kind == "pct":
+        return f"{value * 100:+.1f} pp" if sign else f"{value:.1%}"
+    size = abs(value)
+    dollar = "$" if kind in ("usd", "usd4") and not sign else ""
+    if kind == "usd4" and size < 10:
+        body = f"{size:,.4f}"
+    elif size >= 1e9:
+        body = f"{size / 1e9:.3g}B"
+    elif size >= 1e6:
+        body = f"{size / 1e6:.3g}M"
+    elif size >= 1e4:
+        body = f"{size / 1e3:.3g}k"
+    elif kind in ("usd", "usd4") and size < 1000:
+        body = f"{size:,.2f}"
+    else:
+        body = f"{size:,.0f}"
+    return f"{plus}{minus}{dollar}{body}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How to show one outcome of `sim.metrics`."""
+
+    label: str
+    unit: str
+    kind: str  # "usd", "usd4", "pct", "count"
+    good: str  # "up", "down" or "" (no judgement)
+    short: str = ""  # a card's title
+
+    @property
+    def title(self) -> str:
+        return self.short or self.label
+
+    @property
+    def delta_unit(self) -> str:
+        """The unit of a change: percentage points for shares, else the outcome's own unit."""
+        if self.kind == "pct":
+            return "pp"
+        return self.unit.split(",")[0]
+
+    def fmt(self, value: float) -> str:
+        return compact(value, self.kind)
+
+    def fmt_delta(self, value: float) -> str:
+        """A change with its unit: +0.42 USD/h, +2.3 pp, -1.2k labels/week."""
+        text = compact(value, self.kind, sign=True)
+        return text if self.kind == "pct" else f"{text} {self.delta_unit}".strip()
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "median_effective_hourly_pay_usd": Outcome(
+        "Median effective hourly pay", "USD/h, unpaid time counted", "usd", "up", "Median pay/hour"
+    ),
+    "mean_effective_hourly_pay_usd": Outcome(
+        "Mean effective hourly pay", "USD/h, unpaid time counted", "usd", "up"
+    ),
+    "mean_effective_hourly_pay_ppp_usd": Outcome(
+        "Mean effective hourly pay (PPP)", "int$/h, unpaid time counted", "usd", "up"
+    ),
+    "mean_paid_hourly_pay_usd": Outcome("Mean hourly pay, paid time", "USD/h", "usd", "up"),
+    "tasker_pay_usd": Outcome("Pay to taskers", "USD/week", "usd", "up", "Pay to taskers/wk"),
+    "tasker_pay_ppp_usd": Outcome("Pay to taskers (PPP)", "int$/week", "usd", "up"),
+    "share_under_local_minimum_wage": Outcome(
+        "Taskers under local minimum wage",
+        "share of taskers with paid work",
+        "pct",
+        "down",
+        "Under minimum wage",
+    ),
+    "unpaid_share": Outcome(
+        "Unpaid share of working time", "search, qualifying, idle", "pct", "down", "Unpaid time"
+    ),
+    "labels_human": Outcome("Human labels", "labels/week", "count", "", "Human labels/wk"),
+    "labels_ai": Outcome("AI labels", "labels/week", "count", ""),
+    "fake_human_labels": Outcome("Fake-human labels", "labels/week, LLM-made", "count", "down"),
+    "quality_adjusted_labels": Outcome(
+        "Quality-adjusted labels", "labels/week", "count", "up", "Quality labels/wk"
+    ),
+    "cost_per_quality_adjusted_label_usd": Outcome(
+        "Lab cost per quality-adjusted label", "USD/label", "usd4", "down", "Lab cost/label"
+    ),
+    "automation_share": Outcome("Automation share", "of tasks done by AI", "pct", ""),
+    "active_taskers": Outcome("Active taskers", "taskers, on a platform per week", "count", ""),
+    "lab_spend_usd": Outcome("Lab spend", "USD/week", "usd", "", "Lab spend/wk"),
+    "platform_revenue_usd": Outcome("Platform fees", "USD/week", "usd", ""),
+    "ai_spend_usd": Outcome("AI spend", "USD/week", "usd", ""),
+    "share_wanting_more_work": Outcome("Taskers wanting more work", "share", "pct", "down"),
+    "tasker_share_of_lab_price": Outcome("Taskers' share of the lab price", "share", "pct", "up"),
+}
+
+
+def outcome(name: str) -> Outcome:
+    return OUTCOMES.get(name, Outcome(name.replace("_", " "), "", "count", ""))
+
+
+NO_CHANGE, WITHIN_NOISE, BEYOND_NOISE = "no change", "within seed noise", "beyond seed noise"
+
+
+def verdict(delta: float, low: float, high: float) -> str:
+    """Whether a paired change is beyond the seed noise its 95% interval measures."""
+    if delta == 0 and low == high:
+        return NO_CHANGE
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+        return WITHIN_NOISE
+    return BEYOND_NOISE
+
+
+SEED_NOISE_ONLY = (
+    "95% interval over paired replicates: seed noise only, not uncertainty in the model's "
+    "assumptions"
+)
