@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from sim.bundled import scenarios_dir
 from sim.scenario import Scenario
+from sim.scenario_files import get_path as get_path  # the one dotted-path reader, re-exported
 
 SCENARIOS = scenarios_dir()
 BASELINE = SCENARIOS / "baseline.yaml"
@@ -271,18 +272,6 @@ def flatten_diff(base: Any, other: Any, prefix: str = "") -> dict[str, Any]:
             out.update(flatten_diff(b, o, f"{prefix}.{key}"))
         return out
     return {} if base == other else {prefix: other}
-
-
-def get_path(data: dict[str, Any], path: str) -> Any:
-    """The value at a dotted path of a scenario mapping (list items by index or name)."""
-    node: Any = data
-    for key in path.split("."):
-        if isinstance(node, list):
-            names = [x.get("name") for x in node if isinstance(x, dict)]
-            node = node[names.index(key)] if key in names else node[int(key)]
-        else:
-            node = node[key]
-    return node
 
 
 def describe(path: str) -> str:

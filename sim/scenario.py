@@ -3,16 +3,15 @@
 A scenario is a YAML file. It may `extends:` another file (deep merge: mappings merge,
 lists are replaced whole), list dotted-path changes under `set:`, and take overrides such as
 ``policy.pay_floor.kind=ppp_indexed`` or ``platforms.open_marketplace.fee_share=0.3``
-(list items may be addressed by index or by their ``name``). Every user error becomes one
-`ScenarioError` naming the field, the bad value and what is allowed.
+(list items may be addressed by index or by their ``name``); sim/scenario_files.py reads
+files and applies overrides. Every number is finite. Every user error becomes one
+`ScenarioError` naming the field, the bad value and what is allowed (`format_validation`).
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -30,7 +29,9 @@ class ScenarioError(ValueError):
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 def _f(default: Any, description: str, **bounds: Any) -> Any:
@@ -374,6 +375,8 @@ class Scenario(_Base):
 
     def with_overrides(self, overrides: dict[str, Any] | list[str] | None) -> Scenario:
         """A new scenario with dotted-path overrides applied and validated."""
+        from sim.scenario_files import apply_overrides
+
         return from_dict(apply_overrides(self.to_dict(), overrides))
 
     def task_index(self, name: str) -> int:
@@ -381,7 +384,7 @@ class Scenario(_Base):
 
 
 def _err(field: str, value: Any, allowed: str) -> ValueError:
-    return ValueError(f"{field}: {_show(value)} is not allowed; expected {allowed}")
+    return ValueError(f"{field}: {show(value)} is not allowed; expected {allowed}")
 
 
 def _check_countries(field: str, value: Any, countries: list[str]) -> None:
@@ -394,223 +397,44 @@ def _check_countries(field: str, value: Any, countries: list[str]) -> None:
             raise _err(field, c, f"a country of the scenario: {countries}")
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut to 80 characters."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-# ---- loading ------------------------------------------------------------------------------
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file: {str(path)!r} does not exist") from None
-    except OSError as e:
-        raise ScenarioError(f"scenario file: {str(path)!r} cannot be read ({e.strerror})") from None
-    return parse_scenario_text(text, path.name)
-
-
-def parse_scenario_text(text: str, name: str) -> dict[str, Any]:
-    """The raw mapping of a scenario's YAML text (safe_load), or one ScenarioError line."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError(f"{name}:{where} YAML syntax error: {problem}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{name}: top level is a {type(data).__name__}; expected a mapping of fields"
-        )
-    return data
-
-
-def deep_merge(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; anything else in `diff` replaces what `base` had."""
-    out = copy.deepcopy(base)
-    for k, v in diff.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def read_scenario_dict(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """The raw scenario mapping of a file, with `extends:` resolved."""
-    path = Path(path).resolve()
-    if path in _seen:
-        raise ScenarioError(
-            f"extends: {path.name!r} extends itself (cycle through {_seen[0].name})"
-        )
-    data = _read_yaml(path)
-    parent = data.pop("extends", None)
-    sets = data.pop("set", None)
-    if sets is not None and not isinstance(sets, dict):
-        raise ScenarioError(f"set: {_show(sets)} is not allowed; expected a mapping PATH: VALUE")
-    if parent is not None:
-        if not isinstance(parent, str) or not parent:
-            raise ScenarioError(f"extends: {_show(parent)} is not allowed; expected a file path")
-        ppath = (path.parent / parent).resolve()
-        if not ppath.exists():
-            raise ScenarioError(f"extends: {parent!r} does not exist (looked for {ppath})")
-        data = deep_merge(read_scenario_dict(ppath, (*_seen, path)), data)
-    return apply_overrides(data, sets)
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """'a.b=value' -> ('a.b', value), the value read as YAML (numbers, bools, lists)."""
-    if "=" not in text:
-        raise ScenarioError(f"override: {text!r} is not allowed; expected PATH=VALUE")
-    path, raw = text.split("=", 1)
-    path = path.strip()
-    if not path:
-        raise ScenarioError(f"override: {text!r} has an empty path; expected PATH=VALUE")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return path, value
-
-
-def _model_for(node_model: Any, key: str) -> Any:
-    """The pydantic model class of field `key` of `node_model`, if it is one."""
-    if node_model is None:
-        return None
-    field = node_model.model_fields.get(key)
+def model_of_field(model: Any, key: str) -> Any:
+    """The pydantic model class of field `key` of `model` (or of its list items), if any."""
+    field = getattr(model, "model_fields", {}).get(key)
     if field is None:
         return None
     ann = field.annotation
-    args = getattr(ann, "__args__", ())
-    for t in (ann, *args):
+    for t in (ann, *getattr(ann, "__args__", ())):
         if isinstance(t, type) and issubclass(t, BaseModel):
             return t
     return None
 
 
-def _list_model(node_model: Any, key: str) -> Any:
-    if node_model is None:
-        return None
-    field = node_model.model_fields.get(key)
-    args = getattr(field.annotation, "__args__", ()) if field else ()
-    for t in args:
-        if isinstance(t, type) and issubclass(t, BaseModel):
-            return t
-    return None
-
-
-def apply_overrides(
-    data: dict[str, Any], overrides: dict[str, Any] | list[str] | None
-) -> dict[str, Any]:
-    """Apply dotted-path overrides to a raw scenario mapping (checked against the schema)."""
-    if not overrides:
-        return data
-    if isinstance(overrides, list | tuple):
-        overrides = dict(parse_override(o) for o in overrides)
-    out = copy.deepcopy(data)
-    for path, value in overrides.items():
-        _set_path(out, str(path), value)
-    return out
-
-
-def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node: Any = data
-    model: Any = Scenario
-    for depth, key in enumerate(parts):
-        here = ".".join(parts[:depth]) or "scenario"
-        last = depth == len(parts) - 1
-        if isinstance(node, list):
-            idx = _list_index(node, key, path, here)
-            if last:
-                node[idx] = value
-                return
-            node = node[idx]
-            continue
-        if not isinstance(node, dict):
-            raise ScenarioError(f"override {path}: {here} is a value, not a group of fields")
-        unknown = model is not None and key not in model.model_fields
-        if unknown and isinstance(model, type) and model is not _DICT:
-            allowed = ", ".join(model.model_fields)
-            raise ScenarioError(
-                f"override {path}: {key!r} is not a field of {here}; allowed: {allowed}"
-            )
-        if last:
-            node[key] = value
-            return
-        child_model = _model_for(model, key) if model not in (None, _DICT) else None
-        list_model = _list_model(model, key) if model not in (None, _DICT) else None
-        if key not in node:
-            if child_model is None and list_model is None and model is not _DICT:
-                field = model.model_fields.get(key) if model else None
-                is_dict = field is not None and "dict" in str(field.annotation)
-                if not is_dict:
-                    raise ScenarioError(f"override {path}: {here}.{key} is a value, not a group")
-            node[key] = {}
-        node = node[key]
-        if isinstance(node, list):
-            model = list_model
-        elif child_model is not None:
-            model = child_model
-        else:
-            model = _DICT
-
-
-class _DictMarker:
-    model_fields: dict[str, Any] = {}
-
-
-_DICT = _DictMarker
-
-
-def _list_index(node: list[Any], key: str, path: str, here: str) -> int:
-    if key.lstrip("-").isdigit():
-        i = int(key)
-        if not -len(node) <= i < len(node):
-            raise ScenarioError(
-                f"override {path}: index {i} is out of range for {here} (0..{len(node) - 1})"
-            )
-        return i
-    names = [x.get("name") if isinstance(x, dict) else None for x in node]
-    if key in names:
-        return names.index(key)
-    raise ScenarioError(
-        f"override {path}: {key!r} is not an item of {here}; use an index 0..{len(node) - 1} "
-        f"or a name in {[n for n in names if n]}"
-    )
-
-
-def _format_validation(e: ValidationError, data: dict[str, Any]) -> str:
+def format_validation(e: ValidationError, root: Any = None, label: str = "scenario") -> str:
+    """One line for a pydantic error: the dotted field, the bad value and what is allowed."""
     err = e.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"] if x not in ("function-after[_consistent()]",))
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        return msg[len("Value error, ") :]
+    path = [x for x in err["loc"] if not str(x).startswith("function-")]
+    loc = ".".join(str(x) for x in path)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "value_error":
+        return f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg
     if err["type"] == "extra_forbidden":
-        parent = ".".join(str(x) for x in err["loc"][:-1]) or "scenario"
-        model = _walk_model(err["loc"][:-1])
+        model: Any = root or Scenario
+        for key in path[:-1]:
+            model = model if isinstance(key, int) else model_of_field(model, str(key))
         allowed = ", ".join(model.model_fields) if model else "see the schema"
-        return f"{loc}: unknown field {err['loc'][-1]!r} in {parent}; allowed: {allowed}"
+        parent = ".".join(str(x) for x in path[:-1]) or label
+        return f"{loc}: unknown field {path[-1]!r} in {parent}; allowed: {allowed}"
     if err["type"] == "missing":
         return f"{loc}: required field is missing"
-    value = _show(err.get("input"))
     extra = f" (and {len(e.errors()) - 1} more errors)" if len(e.errors()) > 1 else ""
-    return f"{loc or 'scenario'}: {value} is not allowed; {msg[0].lower()}{msg[1:]}{extra}"
-
-
-def _walk_model(loc: tuple[Any, ...]) -> Any:
-    model: Any = Scenario
-    for key in loc:
-        if isinstance(key, int):
-            continue
-        nxt = _model_for(model, str(key)) or _list_model(model, str(key))
-        if nxt is None:
-            return None
-        model = nxt
-    return model
+    value = show(err.get("input"))
+    return f"{loc or label}: {value} is not allowed; {msg[0].lower()}{msg[1:]}{extra}"
 
 
 def from_dict(data: dict[str, Any]) -> Scenario:
@@ -618,22 +442,19 @@ def from_dict(data: dict[str, Any]) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_format_validation(e, data)) from None
+        raise ScenarioError(format_validation(e)) from None
 
 
-def load_scenario(
-    source: str | Path | dict[str, Any] | Scenario,
-    overrides: dict[str, Any] | list[str] | None = None,
-) -> Scenario:
-    """Load a scenario from a YAML path, a bundled name, a mapping or a Scenario, then overrides."""
-    from sim.bundled import scenario_path  # bundled names (`baseline`) resolve like paths
+_LOADER = {
+    "apply_overrides", "bundled_scenarios", "deep_merge", "get_path", "load_scenario",
+    "load_scenario_text", "parse_override", "parse_scenario_text", "read_scenario_dict",
+}
 
-    if isinstance(source, Scenario):
-        data = source.to_dict()
-    elif isinstance(source, dict):
-        data = copy.deepcopy(source)
-        if "extends" in data:
-            raise ScenarioError("extends: only allowed in scenario files")
-    else:
-        data = read_scenario_dict(scenario_path(source))
-    return from_dict(apply_overrides(data, overrides))
+
+def __getattr__(name: str) -> Any:
+    """The loader's names, also importable from here (sim/scenario_files.py holds them)."""
+    if name in _LOADER:
+        from sim import scenario_files
+
+        return getattr(scenario_files, name)
+    raise AttributeError(f"module 'sim.scenario' has no attribute {name!r}")

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.bundled import sweep_path
 from sim.results import flat_summary, package_version, run_hash
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, format_validation
+from sim.scenario_files import get_path, load_scenario, read_mapping
 
 FORMAT = 1
 MAX_RUNS = 200_000
@@ -35,7 +35,7 @@ DELTA = "delta."  # outcome prefix: reform minus baseline, same seed
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Design(_Base):
@@ -147,37 +147,6 @@ class Plan:
 
 
 # ---- loading and validating ---------------------------------------------------------------
-def _format(e: ValidationError) -> str:
-    err = e.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        model = Design if loc.startswith("design.") else SweepSpec
-        allowed = ", ".join(model.model_fields)
-        return f"{loc}: unknown field of a sweep file; allowed: {allowed}"
-    if err["type"] == "missing":
-        return f"{loc}: required field is missing"
-    if err["type"] == "value_error":
-        return f"{loc}: {msg}"
-    text = repr(err.get("input"))
-    text = text if len(text) <= 80 else text[:77] + "..."
-    return f"{loc or 'sweep'}: {text} is not allowed; {msg[0].lower()}{msg[1:]}"
-
-
-def _get_path(data: Any, path: str) -> Any:
-    """The value at a dotted path of a scenario mapping (list items by index or name)."""
-    node = data
-    for key in path.split("."):
-        if isinstance(node, list):
-            names = [x.get("name") if isinstance(x, dict) else None for x in node]
-            node = node[int(key)] if key.lstrip("-").isdigit() else node[names.index(key)]
-        elif isinstance(node, dict):
-            node = node.get(key)
-        else:
-            return None
-    return node
-
-
 def _number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
@@ -216,7 +185,7 @@ def _check_design(d: Design, base: Scenario) -> None:
                 raise ScenarioError(
                     f"{where}: low {low} >= high {high} is not allowed; expected low < high"
                 )
-            current = _try(lambda p=path: _get_path(data, p))
+            current = _try(lambda p=path: get_path(data, p))
             if current is not None and not _number(current):
                 raise ScenarioError(
                     f"{where}: {d.kind} needs a numeric parameter; {path} is {current!r}"
@@ -256,16 +225,7 @@ def _try(f: Callable[[], Any]) -> Any:
 def read_sweep(path: str | Path) -> SweepSpec:
     """Read and validate the fields of a sweep file (not yet against its base scenario)."""
     path = sweep_path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"sweep file: {str(path)!r} does not exist") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{path.name}:{where}: YAML syntax error") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{path.name}: top level is not a mapping; expected sweep fields")
+    raw = read_mapping(path, "sweep file", "sweep fields")
     raw.setdefault("name", path.stem)
     for key in ("base", "reform"):
         value = raw.get(key)
@@ -279,7 +239,7 @@ def parse_sweep(raw: dict[str, Any]) -> SweepSpec:
     try:
         return SweepSpec.model_validate(raw)
     except ValidationError as e:
-        raise ScenarioError(_format(e)) from None
+        raise ScenarioError(format_validation(e, SweepSpec, "sweep file")) from None
 
 
 def _known_keys(base: Scenario) -> tuple[set[str], set[str]]:
@@ -401,7 +361,7 @@ def _points(
             f"design: {len(x) * spec.replicates} runs is too many; at most {MAX_RUNS}"
         )
     data = base.to_dict()
-    integer = {n: isinstance(_try(lambda n=n: _get_path(data, n)), int) for n in names}
+    integer = {n: isinstance(_try(lambda n=n: get_path(data, n)), int) for n in names}
     points = [
         {
             n: int(round(float(v))) if integer[n] else float(v)

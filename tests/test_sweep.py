@@ -93,7 +93,7 @@ BAD = [
     ({"base": "missing.yaml"}, "base: scenario file"),
     ({"design": {"kind": "grid", "parameters": {"burn_in_weeks": [1, 50]}}},
      "burn_in_weeks: 50 is not allowed"),
-    ({"colour": "red"}, "colour: unknown field of a sweep file"),
+    ({"colour": "red"}, "colour: unknown field 'colour' in sweep file"),
 ]
 
 

@@ -45,11 +45,11 @@ def write_atomically(out: Path, text: str) -> None:
 
 @app.command()
 def brief(
-    reform: Annotated[Path, typer.Argument(help="reform scenario YAML")],
+    reform: Annotated[Path, typer.Argument(help="reform: bundled name or YAML file")],
     out: Annotated[Path, typer.Option(help="the brief's HTML file")],
-    baseline: Annotated[Path, typer.Option(help="baseline scenario YAML")] = Path(
-        "scenarios/baseline.yaml"
-    ),
+    baseline: Annotated[
+        Path, typer.Option(help="baseline: bundled name or YAML file")
+    ] = Path("baseline"),
     sets: Annotated[
         list[str] | None,
         typer.Option("--set", help="override both sides: PATH=VALUE (repeatable)"),
