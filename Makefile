@@ -9,7 +9,7 @@ $(STAMP): pyproject.toml
 	@PYBIN=$$(scripts/find-python) || exit 1; \
 	  [ -x $(PY) ] || $$PYBIN -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,dev]"
+	$(PY) -m pip install -q -e ".[test,dev,viz]"
 	@touch $(STAMP)
 
 run: $(STAMP)
