@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint dashboard calibrate bench clean
+.PHONY: run test test-fast lint dashboard calibrate bench golden clean
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(scripts/find-python) || exit 1; \
@@ -29,6 +29,10 @@ calibrate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.scaling
+
+# after a deliberate change of the model's results: rewrite tests/golden/results.json
+golden: $(STAMP)
+	$(PY) tests/test_golden.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

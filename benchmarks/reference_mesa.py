@@ -15,9 +15,10 @@ import mesa
 import numpy as np
 
 from sim import metrics
-from sim.agents import Job, Platform
+from sim.agents import Platform
 from sim.model import LabourMarketModel
 from sim.taskers import NO_PLATFORM
+from sim.work import Job, Settled
 
 STATE = ("platform", "expected_pay", "approval", "approved_tasks", "tenure", "qualification_left")
 
@@ -110,7 +111,8 @@ class Tasker(mesa.Agent):
 
     def stress(self, p: int) -> float:
         return (
-            1.0 + self.model.params.behaviour.monitoring_stress * self.model.platforms[p].monitoring
+            1.0
+            + self.model.params.behaviour.monitoring_stress * float(self.model.terms.monitoring[p])
         )
 
     def leave(self) -> None:
@@ -125,12 +127,12 @@ class Tasker(mesa.Agent):
     def start_week(self, plat: Platform, floor: float) -> None:
         """This week's hours, speed, LLM use, accuracy and reputation on platform `plat`."""
         m, b = self.model, self.model.params.behaviour
-        mon = plat.monitoring
+        mon = float(m.terms.monitoring[plat.index])
         self.qual = min(self.qualification_left, self.hours_available)
         self.qualification_left -= self.qual
         self.available = self.hours_left = self.hours_available - self.qual
         self.speed = self.skill * (1.0 - b.monitoring_output_loss * mon)
-        if plat.pay_mode == "hourly":
+        if m.terms.hourly[plat.index]:
             self.speed *= 1.0 - b.hourly_shirking * (1.0 - mon)
         self.uses_llm = m.rng.random() < self.llm_propensity * (1.0 - b.llm_deterrence * mon)
         qc = min(1.0, plat.spec.gold_share * b.quality_control_per_gold_share)
@@ -178,7 +180,7 @@ class Tasker(mesa.Agent):
             b.exit_hazard_base_per_week
             + b.exit_hazard_underpaid_per_week * shortfall
             + b.exit_hazard_pay_cut * m.offer_cut[p]
-            + b.exit_hazard_monitoring_per_week * m.platforms[p].monitoring
+            + b.exit_hazard_monitoring_per_week * m.terms.monitoring[p]
         )
         m.active_before_exits += 1
         if m.rng.random() < hazard:
@@ -212,7 +214,7 @@ class ReferenceModel(LabourMarketModel):
         n_p, n_c = len(self.platforms), len(self.iso3)
         self.flows = np.zeros((n_p, len(metrics.FLOWS), n_c))
         self.effective_pay_sum, self.workers = np.zeros((n_p, n_c)), np.zeros((n_p, n_c))
-        floor = self.pay_floor()
+        floor = self.terms.floor
         for plat in self.platforms:
             self._platform_week(plat, [j for j in jobs if j.platform == plat.index], floor)
 
@@ -223,9 +225,10 @@ class ReferenceModel(LabourMarketModel):
             return
         for t in members:
             t.start_week(plat, float(floor[t.country]))
-        hourly = plat.pay_mode == "hourly"
-        detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * plat.monitoring)
-        tracked = 1.0 - b.tracker_idle_deduction * plat.monitoring
+        hourly = bool(self.terms.hourly[plat.index])
+        mon = float(self.terms.monitoring[plat.index])
+        detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * mon)
+        tracked = 1.0 - b.tracker_idle_deduction * mon
         for job in sorted(jobs, key=lambda j: -j.offer_usd_per_hour):
             task = self.task_types[job.task]
             threshold = max(task.skill_threshold, plat.spec.skill_threshold)
@@ -268,7 +271,7 @@ class ReferenceModel(LabourMarketModel):
                         hours * tracked,
                     )
                 else:
-                    paid = n if plat.paid_rejections else accepted
+                    paid = n if self.terms.paid_rejections[plat.index] else accepted
                     pay, paid_hours = job.rate_usd_per_task * t.local * paid, hours * paid / n
                 t.task_hours += hours
                 t.pay += pay
@@ -285,7 +288,7 @@ class ReferenceModel(LabourMarketModel):
                 else:
                     genuine += accepted * t.work_accuracy
             # the job's totals into the labs' accounts by the model's own booking
-            self._book(plat, [(job, done, accepted_sum, genuine, pay_sum, fake, detected)])
+            self._book([Settled(job, done, accepted_sum, genuine, pay_sum, fake, detected)])
         topups = 0.0
         for t in members:
             t.end_week(plat)

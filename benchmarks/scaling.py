@@ -46,7 +46,9 @@ def measure(taskers: int, weeks: int, reference_weeks: int) -> dict:
     """One size, in this process: the vectorised model (and the reference, if asked)."""
     import sim
     from sim.model import LabourMarketModel
+    from sim.resources import reuse_freed_memory
 
+    reuse_freed_memory()  # as the CLI does
     overrides = {
         "population.taskers": taskers,
         "weeks": weeks,
@@ -68,8 +70,10 @@ def measure(taskers: int, weeks: int, reference_weeks: int) -> dict:
 def baseline_after_import() -> dict:
     """The baseline scenario (sim.run, frames and summary included), timed after import."""
     import sim
+    from sim.resources import reuse_freed_memory
     from sim.results import run  # the model and its libraries load here, before the clock
 
+    reuse_freed_memory()  # as the CLI does
     scenario = sim.load_scenario(BASELINE)
     start = time.perf_counter()
     run(scenario)

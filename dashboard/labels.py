@@ -1,8 +1,8 @@
 """How outcomes read on cards, charts and in the brief: label, unit, direction, numbers.
 
-`outcome(name)` says how one outcome of `sim.metrics` is shown; `compact` and `compact_delta`
-write values in full but short (1.27M, $4.10, +2.3 pp); `verdict` says in words whether a
-paired change is beyond seed noise.
+`outcome(name)` says how one outcome of the registry `sim.outcomes` is shown; `compact` and
+`compact_delta` write values in full but short (1.27M, $4.10, +2.3 pp); `verdict` says in
+words whether a paired change is beyond seed noise.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from sim import outcomes
 
 
 def compact(value: float | None, kind: str = "count", sign: bool = False) -> str:
@@ -39,13 +41,14 @@ def compact(value: float | None, kind: str = "count", sign: bool = False) -> str
 
 @dataclass(frozen=True)
 class Outcome:
-    """How to show one outcome of `sim.metrics`."""
+    """How to show one outcome of `sim.outcomes`."""
 
     label: str
     unit: str
     kind: str  # "usd", "usd4", "pct", "count"
     good: str  # "up", "down" or "" (no judgement)
     short: str = ""  # a card's title
+    description: str = ""
 
     @property
     def title(self) -> str:
@@ -67,50 +70,14 @@ class Outcome:
         return text if self.kind == "pct" else f"{text} {self.delta_unit}".strip()
 
 
-OUTCOMES: dict[str, Outcome] = {
-    "median_effective_hourly_pay_usd": Outcome(
-        "Median effective hourly pay", "USD/h, unpaid time counted", "usd", "up", "Median pay/hour"
-    ),
-    "mean_effective_hourly_pay_usd": Outcome(
-        "Mean effective hourly pay", "USD/h, unpaid time counted", "usd", "up"
-    ),
-    "mean_effective_hourly_pay_ppp_usd": Outcome(
-        "Mean effective hourly pay (PPP)", "int$/h, unpaid time counted", "usd", "up"
-    ),
-    "mean_paid_hourly_pay_usd": Outcome("Mean hourly pay, paid time", "USD/h", "usd", "up"),
-    "tasker_pay_usd": Outcome("Pay to taskers", "USD/week", "usd", "up", "Pay to taskers/wk"),
-    "tasker_pay_ppp_usd": Outcome("Pay to taskers (PPP)", "int$/week", "usd", "up"),
-    "share_under_local_minimum_wage": Outcome(
-        "Taskers under local minimum wage",
-        "share of taskers with paid work",
-        "pct",
-        "down",
-        "Under minimum wage",
-    ),
-    "unpaid_share": Outcome(
-        "Unpaid share of working time", "search, qualifying, idle", "pct", "down", "Unpaid time"
-    ),
-    "labels_human": Outcome("Human labels", "labels/week", "count", "", "Human labels/wk"),
-    "labels_ai": Outcome("AI labels", "labels/week", "count", ""),
-    "fake_human_labels": Outcome("Fake-human labels", "labels/week, LLM-made", "count", "down"),
-    "quality_adjusted_labels": Outcome(
-        "Quality-adjusted labels", "labels/week", "count", "up", "Quality labels/wk"
-    ),
-    "cost_per_quality_adjusted_label_usd": Outcome(
-        "Lab cost per quality-adjusted label", "USD/label", "usd4", "down", "Lab cost/label"
-    ),
-    "automation_share": Outcome("Automation share", "of tasks done by AI", "pct", ""),
-    "active_taskers": Outcome("Active taskers", "taskers, on a platform per week", "count", ""),
-    "lab_spend_usd": Outcome("Lab spend", "USD/week", "usd", "", "Lab spend/wk"),
-    "platform_revenue_usd": Outcome("Platform fees", "USD/week", "usd", ""),
-    "ai_spend_usd": Outcome("AI spend", "USD/week", "usd", ""),
-    "share_wanting_more_work": Outcome("Taskers wanting more work", "share", "pct", "down"),
-    "tasker_share_of_lab_price": Outcome("Taskers' share of the lab price", "share", "pct", "up"),
-}
+GOOD = {outcomes.HIGHER: "up", outcomes.LOWER: "down", outcomes.NEUTRAL: ""}
 
 
 def outcome(name: str) -> Outcome:
-    return OUTCOMES.get(name, Outcome(name.replace("_", " "), "", "count", ""))
+    """How to show outcome `name`: label, unit, direction and description from the outcome
+    registry (`sim.outcomes`)."""
+    o = outcomes.get(name)
+    return Outcome(o.label, o.unit, o.kind, GOOD[o.direction], o.short, o.description)
 
 
 NO_CHANGE, WITHIN_NOISE, BEYOND_NOISE = "no change", "within seed noise", "beyond seed noise"

@@ -25,7 +25,7 @@ from sim.scenario_files import get_path as get_path  # the one dotted-path reade
 SCENARIOS = scenarios_dir()
 BASELINE = SCENARIOS / "baseline.yaml"
 
-# Reform levers: the policy and the two technology/automation levers the issue names.
+# Reform levers: the policy, and the two technology/automation levers reforms are compared on.
 LEVERS = [
     "policy.pay_floor.kind",
     "policy.pay_floor.usd_per_hour",

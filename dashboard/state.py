@@ -5,12 +5,15 @@ same comparison, and it turns into the two scenarios the library compares and in
 command that reproduces them.
 
 URL keys: ``v`` (scenario schema version), ``preset`` (a file stem in scenarios/),
-``replicates``, reform overrides as dotted paths (``policy.pay_floor.kind=absolute``) and
-overrides applied to both runs prefixed ``both.`` (``both.population.taskers=2000``).
+``replicates``, ``window`` (after_start or whole), ``tab`` (the open tab), ``currency`` (USD or
+PPP), ``side`` (presets shown side by side, comma-separated), reform overrides as dotted paths
+(``policy.pay_floor.kind=absolute``) and overrides applied to both runs prefixed ``both.``
+(``both.population.taskers=2000``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
 from dataclasses import dataclass, field
@@ -32,9 +35,23 @@ from sim.scenario import (
 from .schema import BASELINE, SCENARIOS, SHARED, flatten_diff, get_path
 
 BOTH = "both."
-RESERVED = {"v", "preset", "replicates"}
+RESERVED = {"v", "preset", "replicates", "window", "tab", "currency", "side"}
 DEFAULT_REPLICATES = 10
 MIN_REPLICATES, MAX_REPLICATES = 2, 50
+TABS = (
+    "Headline",
+    "Side by side",
+    "By country",
+    "Distribution",
+    "Over time",
+    "Money flow",
+    "Method & sources",
+    "Share & reproduce",
+)
+CURRENCIES = ("USD", "PPP")
+WINDOWS = ("after_start", "whole")
+MAX_SIDE_BY_SIDE = 4
+MAX_UPLOAD_BYTES = 1_000_000  # a scenario file is a few kB; #17 asks for a size limit
 
 
 @dataclass
@@ -45,12 +62,24 @@ class View:
     reform: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
     replicates: int = DEFAULT_REPLICATES
+    window: str = "after_start"
+    tab: str = TABS[0]
+    currency: str = CURRENCIES[0]
+    side: list[str] = field(default_factory=list)
 
     def key(self) -> str:
-        """A canonical string: equal views give equal keys."""
+        """A canonical string of what is computed: equal comparisons give equal keys."""
         return json.dumps(
-            [self.preset, self.reform, self.shared, self.replicates], sort_keys=True, default=str
+            [self.preset, self.reform, self.shared, self.replicates, self.window],
+            sort_keys=True,
+            default=str,
         )
+
+    def size(self) -> float:
+        """Tasker-weeks the comparison simulates (both arms, every replicate)."""
+        baseline, reform = build(self)
+        weeks = baseline.population.taskers * baseline.weeks
+        return self.replicates * (weeks + reform.population.taskers * reform.weeks)
 
 
 def load_file(path: Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -86,9 +115,14 @@ def build(view: View) -> tuple[Scenario, Scenario]:
         )
     baseline = load_file(BASELINE, view.shared)
     reform = load_file(preset_path(view.preset), {**view.reform, **view.shared})
-    from sim.work import check_memory
+    if view.window not in WINDOWS:
+        raise ScenarioError(f"window: {view.window!r} is not allowed; expected one of {WINDOWS}")
+    if view.window == "after_start":
+        baseline, reform = measured_after_start(baseline, reform)
+    from sim.resources import check_memory
 
     from .runs import workers
+
 
     taskers = max(baseline.population.taskers, reform.population.taskers)
     check_memory(taskers, runs=min(workers(), view.replicates))  # replicates run side by side
@@ -116,6 +150,12 @@ def decode_value(text: str) -> Any:
 def to_query(view: View) -> dict[str, str]:
     """The URL query parameters of a view (sorted, so equal views give equal URLs)."""
     out = {"v": str(SCHEMA_VERSION), "preset": view.preset, "replicates": str(view.replicates)}
+    defaults = View()
+    for name in ("window", "tab", "currency"):
+        if getattr(view, name) != getattr(defaults, name):
+            out[name] = getattr(view, name)
+    if view.side:
+        out["side"] = ",".join(view.side)
     for path in sorted(view.reform):
         out[path] = encode_value(view.reform[path])
     for path in sorted(view.shared):
@@ -150,6 +190,22 @@ def from_query(params: dict[str, Any]) -> tuple[View, list[str]]:
             raise ScenarioError(
                 f"replicates: {one('replicates')!r} is not allowed; expected a whole number"
             ) from None
+    for name, allowed in (("window", WINDOWS), ("tab", TABS), ("currency", CURRENCIES)):
+        if name in params:
+            if one(name) not in allowed:
+                raise ScenarioError(
+                    f"{name}: {one(name)!r} is not allowed; expected one of {', '.join(allowed)}"
+                )
+            setattr(view, name, one(name))
+    if "side" in params:
+        view.side = [p for p in one("side").split(",") if p]
+        if len(view.side) > MAX_SIDE_BY_SIDE:
+            raise ScenarioError(
+                f"side: {len(view.side)} presets is not allowed; expected at most "
+                f"{MAX_SIDE_BY_SIDE}"
+            )
+        for name in view.side:
+            preset_path(name)
     for key in params:
         if key in RESERVED:
             continue
@@ -171,7 +227,7 @@ def normalise(view: View) -> View:
         elif _differs(preset_data, k, v):
             reform[k] = v
     shared = {k: v for k, v in shared.items() if _differs(base_data, k, v)}
-    return View(view.preset, reform, shared, view.replicates)
+    return dataclasses.replace(view, reform=reform, shared=shared)
 
 
 def _differs(data: dict[str, Any], path: str, value: Any) -> bool:
@@ -190,8 +246,14 @@ def _differs(data: dict[str, Any], path: str, value: Any) -> bool:
 def read_upload(name: str, content: bytes) -> tuple[Scenario, set[str]]:
     """A scenario from an uploaded YAML file, and the dotted paths the file itself sets.
 
-    ``extends:`` resolves against scenarios/.
+    ``extends:`` may only name a bundled scenario (``baseline`` or ``baseline.yaml``); the
+    name is checked against the list of bundled files before any file is opened.
     """
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(
+            f"{name}: {len(content):,} bytes is too large; expected a scenario YAML of at most "
+            f"{MAX_UPLOAD_BYTES:,} bytes"
+        )
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -200,12 +262,13 @@ def read_upload(name: str, content: bytes) -> tuple[Scenario, set[str]]:
     explicit = set(_leaves({k: v for k, v in data.items() if k != "extends"}))
     parent = data.pop("extends", None)
     if parent is not None:
-        if not isinstance(parent, str) or not (SCENARIOS / parent).is_file():
+        bundled = {**{p.name: p for p in presets().values()}, **presets()}
+        if not isinstance(parent, str) or parent not in bundled:
             raise ScenarioError(
-                f"extends: {parent!r} is not allowed; expected a file in scenarios/ "
-                f"({', '.join(p.name for p in presets().values())})"
+                f"extends: {parent!r} is not allowed; expected the name of a bundled scenario "
+                f"({', '.join(presets())})"
             )
-        data = deep_merge(read_scenario_dict(SCENARIOS / parent), data)
+        data = deep_merge(read_scenario_dict(bundled[parent]), data)
     return from_dict(data), explicit
 
 
@@ -230,7 +293,7 @@ def view_from_upload(scenario: Scenario, explicit: set[str], current: View) -> V
     shared = {k: v for k, v in current.shared.items() if k not in explicit}
     shared.update({k: v for k, v in diff.items() if k in SHARED and k in explicit})
     reform = {k: v for k, v in diff.items() if k not in SHARED}
-    return normalise(View("baseline", reform, shared, current.replicates))
+    return normalise(dataclasses.replace(current, preset="baseline", reform=reform, shared=shared))
 
 
 # ---- reproducing a view from the command line -------------------------------------------
@@ -240,12 +303,15 @@ def cli_command(view: View, baseline: Scenario) -> str:
     Shared settings apply to both runs (`--set`), the reform's levers to the reform only
     (`--set-reform`); the scenarios are named as bundled with the package.
     """
+    shared = dict(view.shared)
+    if baseline.burn_in_weeks != load_file(BASELINE, view.shared).burn_in_weeks:
+        shared["burn_in_weeks"] = baseline.burn_in_weeks  # measured after the reform starts
 
     def flag(name: str, overrides: dict[str, Any]) -> list[str]:
         return [f"{name} {shlex.quote(f'{k}={_cli_value(v)}')}"
                 for k, v in sorted(overrides.items())]
 
-    sets = flag("--set", view.shared) + flag("--set-reform", view.reform)
+    sets = flag("--set", shared) + flag("--set-reform", view.reform)
     tail = f"--replicates {view.replicates} --seed {baseline.seed}"
     preset = preset_path(view.preset).stem
     return " ".join(["datalabour compare baseline", preset, *sets, tail])
@@ -258,8 +324,6 @@ def _cli_value(value: Any) -> str:
 
 
 # ---- the window the headline measures ----------------------------------------------------
-WINDOWS = ("after_start", "whole")
-
 
 def measured_after_start(baseline: Scenario, reform: Scenario) -> tuple[Scenario, Scenario]:
     """Both runs measured from the week the reform starts (burn-in stretched to it).

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+from sim.countries import country_mask
+from sim.work import Job
+
 if TYPE_CHECKING:
-    from sim.model import LabourMarketModel
     from sim.scenario import Lab as LabSpec
     from sim.scenario import Platform as PlatformSpec
 
@@ -18,25 +19,10 @@ def logistic(x: float) -> float:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-@dataclass
-class Job:
-    """One lab's human work of one task type posted on one platform this week."""
-
-    stream: int  # global stream index
-    lab: int
-    platform: int
-    task: int
-    tasks: float  # volume posted, tasks
-    rate_usd_per_task: float  # piece rate before localisation
-    offer_usd_per_hour: float  # pay per median-speed hour before localisation
-    minutes_per_task: float  # for a median tasker, after hardening
-    allowed: np.ndarray  # bool per country
-
-
 class Lab(mesa.Agent):
     """An AI lab: demand per task type, automation, pay offers, platform split."""
 
-    def __init__(self, model: LabourMarketModel, spec: LabSpec, index: int) -> None:
+    def __init__(self, model: mesa.Model, spec: LabSpec, index: int) -> None:
         super().__init__(model)
         self.spec = spec
         self.index = index
@@ -47,16 +33,20 @@ class Lab(mesa.Agent):
         self.base_platform_shares = base / base.sum()
         self.platform_shares = self.base_platform_shares.copy()
         self.streams = []
-        for st in spec.streams:
-            k = s.task_index(st.task_type)
-            allowed = model.country_mask(st.eligible_countries)
+        for stream in spec.streams:
+            k = s.task_index(stream.task_type)
+            allowed = country_mask(model.iso3, stream.eligible_countries)
             self.streams.append(
                 {
-                    "spec": st,
+                    "spec": stream,
                     "task": k,
                     "allowed": allowed,
-                    "automation": st.automation_share_initial,
-                    "offer": st.pay_norm_usd_per_hour,
+                    # 1.0 for each platform that serves at least one allowed country
+                    "reach": np.array(
+                        [float((p.serves & allowed).any()) for p in model.platforms]
+                    ),
+                    "automation": stream.automation_share_initial,
+                    "offer": stream.pay_norm_usd_per_hour,
                     "fill": 1.0,
                     "minutes": s.task_types[k].minutes_per_task,
                     "cost_per_task": None,
@@ -75,13 +65,13 @@ class Lab(mesa.Agent):
         s = m.params
         years = m.week / 52.0
         scale = s.population.taskers / s.population.reference_taskers
-        fee = m.platform_fees
+        fee = m.terms.fee_share
         mean_fee = float(self.platform_shares @ fee)
-        cap_policy = 1.0 - m.policy_value("min_human_share", 0.0)
-        for st in self.streams:
-            task = s.task_types[st["task"]]
-            spec = st["spec"]
-            st["demand"] = (
+        cap_policy = m.terms.max_automation_share
+        for stream in self.streams:
+            task = s.task_types[stream["task"]]
+            spec = stream["spec"]
+            stream["demand"] = (
                 spec.demand_task_hours_per_tasker
                 * s.population.taskers
                 * 60.0
@@ -92,48 +82,48 @@ class Lab(mesa.Agent):
             if s.automation.mode == "scheduled" and task.name in s.automation.schedule:
                 pts = s.automation.schedule[task.name]
                 target = float(np.interp(m.week, [w for w, _ in pts], [a for _, a in pts]))
-                st["automation"] = min(target, cap_policy)
+                stream["automation"] = min(target, cap_policy)
             elif s.automation.mode == "endogenous":
-                human_cost = st["cost_per_task"] or (
-                    st["offer"] * st["minutes"] / 60.0 * (1.0 + mean_fee)
+                human_cost = stream["cost_per_task"] or (
+                    stream["offer"] * stream["minutes"] / 60.0 * (1.0 + mean_fee)
                 )
-                ai_cost = max(m.ai_cost[st["task"]], 1e-12)
-                ratio = human_cost * m.ai_quality[st["task"]] / ai_cost
+                ai_cost = max(m.ai_cost[stream["task"]], 1e-12)
+                ratio = human_cost * m.ai_quality[stream["task"]] / ai_cost
                 a = s.automation
                 target = cap * logistic(
                     a.logit_slope * (np.log(ratio) - np.log(1.0 + a.switching_premium))
                 )
-                share = st["automation"] + a.adoption_speed_per_week * (target - st["automation"])
-                st["automation"] = min(share, cap)
+                now = stream["automation"]
+                stream["automation"] = min(now + a.adoption_speed_per_week * (target - now), cap)
             else:
-                st["automation"] = min(st["automation"], cap_policy)
-            hardening = s.automation.hardening * st["automation"]
-            st["minutes"] = task.minutes_per_task * (1.0 + hardening)
-            old = st["offer"]
-            if st["fill"] < self.spec.fill_rate_target:
+                stream["automation"] = min(stream["automation"], cap_policy)
+            hardening = s.automation.hardening * stream["automation"]
+            stream["minutes"] = task.minutes_per_task * (1.0 + hardening)
+            old = stream["offer"]
+            if stream["fill"] < self.spec.fill_rate_target:
                 ceiling = spec.pay_norm_usd_per_hour * self.spec.pay_ceiling_multiple_of_norm
-                st["offer"] = min(old * (1.0 + self.spec.pay_raise_per_week), max(ceiling, old))
+                stream["offer"] = min(old * (1.0 + self.spec.pay_raise_per_week), max(ceiling, old))
             else:
                 cut = old * (1.0 - self.spec.pay_cut_per_week)
-                st["offer"] = max(spec.pay_norm_usd_per_hour, cut)
-            st["offer_cut"] = max(0.0, 1.0 - st["offer"] / old)
+                stream["offer"] = max(spec.pay_norm_usd_per_hour, cut)
+            stream["offer_cut"] = max(0.0, 1.0 - stream["offer"] / old)
         # human volume, cut to what the budget buys
         planned = []
         spend = 0.0
-        for st in self.streams:
-            rate = st["offer"] * st["minutes"] / 60.0
-            per_task = st["cost_per_task"] or rate * (1.0 + mean_fee)
-            human = (1.0 - st["automation"]) * st["demand"]
-            ai = st["automation"] * st["demand"] * m.ai_cost[st["task"]]
+        for stream in self.streams:
+            rate = stream["offer"] * stream["minutes"] / 60.0
+            per_task = stream["cost_per_task"] or rate * (1.0 + mean_fee)
+            human = (1.0 - stream["automation"]) * stream["demand"]
+            ai = stream["automation"] * stream["demand"] * m.ai_cost[stream["task"]]
             planned.append((human, rate))
             spend += human * per_task + ai
         budget = self.spec.weekly_budget_usd * scale
         self.budget_scale = min(1.0, budget / spend) if spend > 0 else 1.0
         self._update_platform_split()
         jobs = []
-        for i, (st, (human, rate)) in enumerate(zip(self.streams, planned, strict=True)):
-            st["volume"] = human * self.budget_scale
-            shares = self.platform_shares * m.platform_reach(st["allowed"])
+        for i, (stream, (human, rate)) in enumerate(zip(self.streams, planned, strict=True)):
+            stream["volume"] = human * self.budget_scale
+            shares = self.platform_shares * stream["reach"]
             if shares.sum() <= 0:
                 continue
             shares = shares / shares.sum()
@@ -144,12 +134,12 @@ class Lab(mesa.Agent):
                             stream=m.stream_offset[self.index] + i,
                             lab=self.index,
                             platform=p,
-                            task=st["task"],
-                            tasks=st["volume"] * sh,
+                            task=stream["task"],
+                            tasks=stream["volume"] * sh,
                             rate_usd_per_task=rate,
-                            offer_usd_per_hour=st["offer"],
-                            minutes_per_task=st["minutes"],
-                            allowed=st["allowed"],
+                            offer_usd_per_hour=stream["offer"],
+                            minutes_per_task=stream["minutes"],
+                            allowed=stream["allowed"],
                         )
                     )
         return jobs
@@ -173,13 +163,13 @@ class Lab(mesa.Agent):
               cost_by_platform: np.ndarray, quality_by_platform: np.ndarray) -> None:
         """Read last week's fill rate and cost per task, per stream and per platform."""
         w = self.spec.cost_learning_weight
-        for i, st in enumerate(self.streams):
+        for i, stream in enumerate(self.streams):
             g = self.model.stream_offset[self.index] + i
-            st["fill"] = done[g] / st["volume"] if st["volume"] > 0 else 1.0
+            stream["fill"] = done[g] / stream["volume"] if stream["volume"] > 0 else 1.0
             if accepted[g] > 0:
                 c = cost[g] / accepted[g]
-                prev = st["cost_per_task"]
-                st["cost_per_task"] = c if prev is None else (1.0 - w) * prev + w * c
+                prev = stream["cost_per_task"]
+                stream["cost_per_task"] = c if prev is None else (1.0 - w) * prev + w * c
         ok = quality_by_platform > 0
         per_label = np.where(ok, cost_by_platform / np.where(ok, quality_by_platform, 1), np.nan)
         upd = np.isfinite(per_label)
@@ -190,32 +180,12 @@ class Lab(mesa.Agent):
 
 
 class Platform(mesa.Agent):
-    """A platform: pay mode, commission, localisation, monitoring and quality control."""
+    """A platform: pay mode, commission, localisation, monitoring and quality control, as its
+    `spec` sets them; what applies in a week under the policy is in the model's `terms`
+    (`sim.terms.WeekTerms`)."""
 
-    def __init__(self, model: LabourMarketModel, spec: PlatformSpec, index: int) -> None:
+    def __init__(self, model: mesa.Model, spec: PlatformSpec, index: int) -> None:
         super().__init__(model)
         self.spec = spec
         self.index = index
-        self.serves = model.country_mask(spec.countries_served)
-
-    @property
-    def pay_mode(self) -> str:
-        forced = self.model.policy_value("pay_mode", "platform_default")
-        return self.spec.pay_mode if forced == "platform_default" else forced
-
-    @property
-    def monitoring(self) -> float:
-        return min(self.spec.monitoring, self.model.policy_value("max_monitoring", 1.0))
-
-    @property
-    def fee_share(self) -> float:
-        cap = self.model.policy_value("max_fee_share", None)
-        return self.spec.fee_share if cap is None else min(self.spec.fee_share, cap)
-
-    @property
-    def paid_rejections(self) -> bool:
-        return self.spec.paid_rejections or self.model.policy_value("paid_rejections", False)
-
-    def localise(self, country: np.ndarray) -> np.ndarray:
-        """Pay multiplier per tasker: price level ** pay_localisation."""
-        return (self.model.price_level ** self.spec.pay_localisation)[country]
+        self.serves = country_mask(model.iso3, spec.countries_served)

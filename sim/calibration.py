@@ -1,4 +1,4 @@
-"""Calibration report: the baseline's outputs against the published targets of MODEL.md s.9."""
+"""Calibration report: the baseline's outputs against the targets of sim/data/targets.yaml."""
 
 from __future__ import annotations
 

@@ -11,16 +11,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.outcomes import HEADLINE
 from sim.result_folder import atomic_output
 from sim.results import RunResult, run
 from sim.scenario import Scenario, ScenarioError
-
-HEADLINE = [
-    "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd", "tasker_pay_usd",
-    "share_under_local_minimum_wage", "unpaid_share", "labels_human", "quality_adjusted_labels",
-    "cost_per_quality_adjusted_label_usd", "automation_share", "active_taskers",
-]
-
 
 SIZE_AND_HORIZON = ("population.taskers", "weeks", "burn_in_weeks")
 

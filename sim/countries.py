@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DATA = Path(__file__).parent / "data" / "countries.csv"
@@ -39,3 +40,10 @@ def load_countries(path: str | None = None) -> pd.DataFrame:
     df["min_wage_usd_per_hour"] = df["min_wage_local_per_hour"] / df["fx_lcu_per_usd"]
     df["plr"] = df["ppp_lcu_per_intl_dollar"] / df["fx_lcu_per_usd"]
     return df
+
+
+def country_mask(iso3: list[str], spec: list[str] | str) -> np.ndarray:
+    """True for each of the scenario's countries `iso3` that `spec` ("all" or a list) names."""
+    if spec == "all":
+        return np.ones(len(iso3), dtype=bool)
+    return np.isin(np.array(iso3), spec)

@@ -99,6 +99,10 @@ def discover(
         raise ScenarioError("discover: give one of --above X or --below X")
     if not 0 < min_density <= 1:
         raise ScenarioError(f"--min-density: {min_density} is not allowed; expected (0, 1]")
+    level = above if above is not None else below
+    if not np.isfinite(level):
+        flag = "--above" if above is not None else "--below"
+        raise ScenarioError(f"{flag}: {level} is not allowed; expected a finite number")
     x, y = cases(store, outcome)
     interest = y > above if above is not None else y < below
     condition = f"{outcome} > {above:g}" if above is not None else f"{outcome} < {below:g}"

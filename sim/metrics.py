@@ -1,4 +1,4 @@
-"""Every outcome of the model, defined once (MODEL.md section 8).
+"""Every outcome of the model, computed as `sim.outcomes` declares it.
 
 The model calls `weekly_outcomes` and `group_outcomes` each week; `summarise` turns a run
 into summary.json. The CLI, sweeps and dashboard only read these.
@@ -6,50 +6,27 @@ into summary.json. The CLI, sweeps and dashboard only read these.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import LabourMarketModel
+from sim import outcomes, terms
+
+Market = Any  # the model (`sim.model`), read for its week's accounts
 
 US_FEDERAL_MINIMUM_USD = 7.25  # Hara et al. 2018 threshold for "share earning over 7.25 USD/h"
 SAMPLE = 200_000  # distribution statistics use an evenly strided sample of at most this size
 
-WEEKLY = [
-    "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "unpaid_share",
-    "tasker_pay_usd", "tasker_pay_ppp_usd", "median_effective_hourly_pay_usd",
-    "mean_effective_hourly_pay_usd", "p10_effective_hourly_pay_usd",
-    "p90_effective_hourly_pay_usd", "mean_paid_hourly_pay_usd", "share_over_7_25_usd_per_hour",
-    "share_under_local_minimum_wage", "share_wanting_more_work", "gini_weekly_pay",
-    "median_tenure_weeks", "mean_skill_of_working_taskers", "labels_human", "labels_ai",
-    "labels_total", "fake_human_labels", "llm_detected_labels", "quality_adjusted_labels",
-    "demand_tasks", "human_tasks_posted", "fill_rate", "automation_share",
-    "mean_minutes_per_human_task", "pay_per_human_label_usd", "lab_spend_usd",
-    "platform_revenue_usd", "ai_spend_usd", "pay_floor_topup_usd",
-    "cost_per_quality_adjusted_label_usd", "tasker_share_of_lab_price", "exits", "entries",
-    "exit_hazard_per_week", "tasks_per_task_hour", "llm_detection_rate",
-]
-
-# summary keys computed per tasker over the post-burn-in window (pay / hours of the window)
-WINDOW = [
-    "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd",
-    "p10_effective_hourly_pay_usd", "p90_effective_hourly_pay_usd", "mean_paid_hourly_pay_usd",
-    "share_over_7_25_usd_per_hour", "share_under_local_minimum_wage",
-]
-
-GROUP = [
-    "active_taskers", "taskers_with_paid_work", "paid_hours", "unpaid_hours", "unpaid_share",
-    "tasker_pay_usd", "tasker_pay_ppp_usd", "share_wanting_more_work", "labels_human",
-    "fake_human_labels", "mean_skill_of_working_taskers", "lab_spend_usd", "platform_revenue_usd",
-    "pay_floor_topup_usd", "tasker_share_of_lab_price", "exits",
-]
+# the outcomes computed here (sim.netpay computes the net-pay ones)
+WEEKLY = outcomes.names("weekly", module="metrics")  # weekly.parquet's columns
+WINDOW = outcomes.names("overall", "window", module="metrics")  # per tasker over the window
+GROUP = outcomes.names("country", "mean", module="metrics")  # weekly per group, then averaged
 
 
 def reporter(name: str):
     """A DataCollector model reporter reading outcome `name` of the current week."""
 
-    def read(model: LabourMarketModel) -> float:
+    def read(model: Market) -> float:
         return model.current[name]
 
     read.__name__ = name
@@ -152,7 +129,7 @@ FLOWS = [
 ]
 
 
-def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
+def weekly_outcomes(model: Market) -> dict[str, float]:
     """This week's outcomes for the whole market."""
     pool = model.pool
     flow = dict(zip(FLOWS, model.flows.sum(axis=0), strict=True))  # per country
@@ -220,10 +197,10 @@ def weekly_outcomes(model: LabourMarketModel) -> dict[str, float]:
     return out
 
 
-def group_outcomes(model: LabourMarketModel, by: str) -> dict[str, np.ndarray]:
+def group_outcomes(model: Market, by: str) -> dict[str, np.ndarray]:
     """This week's flows per country or per platform (arrays over the groups)."""
     flows = model.flows  # [platform, flow, country]
-    fee = model.platform_fees[:, None]
+    fee = model.terms.fee_share[:, None]
     pay = flows[:, FLOWS.index("tasker_pay_usd")]  # [platform, country]
     if by == "country":
         flow = dict(zip(FLOWS, flows.sum(axis=0), strict=True))
@@ -268,7 +245,7 @@ def half_life_weeks(exit_hazard_per_week: float) -> float:
     return float(np.log(0.5) / np.log(1.0 - exit_hazard_per_week))
 
 
-def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict[str, Any]:
+def summarise(model: Market, weekly, by_country, by_platform) -> dict[str, Any]:
     """summary.json: flows averaged over post-burn-in weeks, pay per tasker over the window."""
     burn = model.params.burn_in_weeks
     pool = model.pool
@@ -303,10 +280,11 @@ def summarise(model: LabourMarketModel, weekly, by_country, by_platform) -> dict
         return pay_distribution(*(x[bounds[i] : bounds[i + 1]] for x in (pay, paid, unpaid, mw)))
 
     countries = group(by_country, "iso3", model.iso3, by_c)
+    floor_at_end = terms.resolve(model.params, model.week, model.countries).floor
     names = [p.spec.name for p in model.platforms]
     platforms = group(by_platform, "platform", names, by_platform_pay.__getitem__)
     for iso, row in zip(model.iso3, countries.values(), strict=True):
-        row["pay_floor_usd_per_hour"] = float(model.final_floor[model.iso3.index(iso)])
+        row["pay_floor_usd_per_hour"] = float(floor_at_end[model.iso3.index(iso)])
         row["min_wage_usd_per_hour"] = float(model.min_wage[model.iso3.index(iso)])
         plr = float(model.price_level[model.iso3.index(iso)])
         row["price_level_ratio"] = plr

@@ -1,4 +1,6 @@
-"""LabourMarketModel: the weekly schedule of docs/ODD.md as short named phases."""
+"""LabourMarketModel: the weekly schedule of docs/ODD.md as short named phases, and the
+week's accounts (per tasker, stream, lab and platform). Matching is in `sim.work`, the
+week's terms (fees, monitoring, pay mode, floor) in `sim.terms`, outcomes in `sim.metrics`."""
 
 from __future__ import annotations
 
@@ -8,26 +10,17 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim import metrics
-from sim.agents import Job, Lab, Platform
+from sim import metrics, terms
+from sim.agents import Lab, Platform
 from sim.countries import load_countries
 from sim.keywords import scenario_from_keywords
 from sim.netpay import WEEKLY as NET_WEEKLY
 from sim.netpay import NetPay
 from sim.population import draw_population
+from sim.resources import THREADED_MIN_TASKERS, worker_threads
 from sim.scenario import Scenario
 from sim.taskers import NO_PLATFORM
-from sim.work import (
-    THREADED_MIN_TASKERS,
-    Crew,
-    WorkMode,
-    power,
-    reuse_freed_memory,
-    split_platforms,
-    sum_of_products,
-    work_job,
-    worker_threads,
-)
+from sim.work import ClosedWeek, Job, Settled, build_crew, close_week, split_platforms, work_on
 
 F32 = np.float32
 
@@ -61,7 +54,6 @@ class LabourMarketModel(mesa.Model):
         self.ai_quality = np.array([t.ai_quality_relative for t in s.task_types])
 
         self.platforms = [Platform(self, p, i) for i, p in enumerate(s.platforms)]
-        self._reach: dict[bytes, np.ndarray] = {}
         self.stream_offset = []
         offset = 0
         for lab in s.labs:
@@ -70,7 +62,8 @@ class LabourMarketModel(mesa.Model):
         self.n_streams = offset
         self.labs = [Lab(self, spec, i) for i, spec in enumerate(s.labs)]
 
-        reuse_freed_memory()
+        self.countries = terms.Country(self.min_wage, self.price_level, self.mean_price_level)
+        self.terms = terms.resolve(s, self.week, self.countries)
         self.pool = draw_population(s, self.worker_share, self.min_wage, self.rng)
         n = self.pool.size
         if np.any(np.diff(self.pool.country) < 0):
@@ -82,73 +75,27 @@ class LabourMarketModel(mesa.Model):
         self.week_accepted = np.zeros(n, F32)
         self.week_rejected = np.zeros(n, F32)
         self.going_rate = self._initial_going_rate()
-        self.pay_cut = np.zeros(len(self.platforms))
         self._initial_taskers()
         self.net_pay = NetPay(self)
 
-        self.records: list[dict[str, float]] = []
         self.country_records: list[dict[str, np.ndarray]] = []
         self.platform_records: list[dict[str, np.ndarray]] = []
+        # the weekly outcomes (weekly.parquet) are read from Mesa's DataCollector
         self.datacollector = mesa.DataCollector(
             model_reporters={k: metrics.reporter(k) for k in metrics.WEEKLY + NET_WEEKLY}
         )
 
-    # ---- helpers ------------------------------------------------------------------------
-    def country_mask(self, spec: list[str] | str) -> np.ndarray:
-        if spec == "all":
-            return np.ones(len(self.iso3), dtype=bool)
-        return np.isin(np.array(self.iso3), spec)
-
-    def platform_reach(self, allowed: np.ndarray) -> np.ndarray:
-        """1.0 for each platform that serves at least one allowed country (fixed: cached)."""
-        key = allowed.tobytes()
-        if key not in self._reach:
-            self._reach[key] = np.array([float((p.serves & allowed).any()) for p in self.platforms])
-        return self._reach[key]
-
-    @property
-    def policy_active(self) -> bool:
-        return self.week >= self.params.policy.start_week
-
-    def policy_value(self, name: str, default: Any) -> Any:
-        """A policy lever's value this week (its no-policy default before start_week)."""
-        return getattr(self.params.policy, name) if self.policy_active else default
-
-    @property
-    def platform_fees(self) -> np.ndarray:
-        return np.array([p.fee_share for p in self.platforms])
-
-    @property
-    def monitoring(self) -> np.ndarray:
-        return np.array([p.monitoring for p in self.platforms])
-
-    @property
-    def final_floor(self) -> np.ndarray:
-        return self.pay_floor()
-
-    def pay_floor(self) -> np.ndarray:
-        """Pay floor per country this week, USD per hour (0 where none)."""
-        floor = self.params.policy.pay_floor
-        c = len(self.iso3)
-        if not self.policy_active or floor.kind == "none":
-            return np.zeros(c, F32)
-        if floor.kind == "absolute":
-            return np.full(c, floor.usd_per_hour, F32)
-        if floor.kind == "local_minimum_wage":
-            return (floor.multiple * self.min_wage).astype(F32)
-        if floor.kind == "ppp_indexed":
-            return (floor.reference_usd_per_hour * self.price_level).astype(F32)
-        return np.full(c, floor.reference_usd_per_hour * self.mean_price_level, F32)
-
     def _initial_going_rate(self) -> np.ndarray:
         """Expected effective pay per platform and country before anyone has worked."""
         offers = [
-            st.pay_norm_usd_per_hour * st.demand_task_hours_per_tasker
+            stream.pay_norm_usd_per_hour * stream.demand_task_hours_per_tasker
             for lab in self.params.labs
-            for st in lab.streams
+            for stream in lab.streams
         ]
         weights = [
-            st.demand_task_hours_per_tasker for lab in self.params.labs for st in lab.streams
+            stream.demand_task_hours_per_tasker
+            for lab in self.params.labs
+            for stream in lab.streams
         ]
         mean_offer = sum(offers) / max(sum(weights), 1e-12)
         share = self.params.behaviour.initial_expected_pay_share
@@ -182,7 +129,7 @@ class LabourMarketModel(mesa.Model):
         whether any platform is open to the group.
         """
         b = self.params.behaviour
-        stress = 1.0 + b.monitoring_stress * self.monitoring
+        stress = 1.0 + b.monitoring_stress * self.terms.monitoring
         thresholds = np.array([p.spec.skill_threshold for p in self.platforms], dtype=F32)
         levels = np.unique(thresholds)
         n_k = levels.size + 1
@@ -205,7 +152,7 @@ class LabourMarketModel(mesa.Model):
         b = self.params.behaviour
         pool = self.pool
         c = pool.country[who]
-        stress = 1.0 + b.monitoring_stress * self.monitoring
+        stress = 1.0 + b.monitoring_stress * self.terms.monitoring
         n_p = len(self.platforms)
         levels, cumulative, reachable = table or self._choice_table()
         skill_class = np.searchsorted(levels, pool.skill[who], side="right")
@@ -231,6 +178,7 @@ class LabourMarketModel(mesa.Model):
     # ---- the weekly schedule --------------------------------------------------------------
     def step(self) -> None:
         """One week, in the order of docs/ODD.md section 3."""
+        self.terms = terms.resolve(self.params, self.week, self.countries)
         self.update_technology()
         jobs = self.labs_decide()
         self.taskers_decide()
@@ -310,16 +258,12 @@ class LabourMarketModel(mesa.Model):
         starts = np.cumsum([0] + sizes)
         by_platform = [[j for j in jobs if j.platform == p] for p in range(n_p)]
 
-        def work(platforms: range) -> tuple[list, dict]:
+        def work(platforms: range) -> tuple[list[list[Settled]], ClosedWeek]:
             """A run of platforms: its crew, each platform's jobs, the week's close."""
             draw = uses_llm[starts[platforms.start] : starts[platforms.stop]]
-            crew = self._crew(members, platforms, draw)
-            booked = [
-                (self.platforms[p], self._work_on(self.platforms[p], by_platform[p], crew))
-                for p in platforms
-                if sizes[p] > 0
-            ]
-            return booked, self._close_week(crew)
+            crew = build_crew(self, members, platforms, draw)
+            settled = [work_on(self, p, by_platform[p], crew) for p in platforms if sizes[p] > 0]
+            return settled, close_week(self, crew)
 
         if starts[-1] >= THREADED_MIN_TASKERS and n_p > 1:
             # two runs of platforms with disjoint taskers, on two threads (numpy frees the GIL
@@ -327,176 +271,15 @@ class LabourMarketModel(mesa.Model):
             done = list(worker_threads().map(work, split_platforms(sizes, 2)))
         else:
             done = [work(range(n_p))]
-        for booked, _ in done:
-            for plat, settled in booked:
-                self._book(plat, settled)
+        for settled, _ in done:
+            for jobs_settled in settled:
+                self._book(jobs_settled)
         self._combine_week([closed for _, closed in done])
 
-    def _crew(self, members: list[np.ndarray], platforms: range, draw: np.ndarray) -> Crew:
-        """This week's active taskers on a run of platforms, platform by platform, with their
-        hours, speed, LLM use (`draw` against propensity), accuracy, reputation and pay
-        localisation (platform settings looked up per tasker)."""
-        b, pool = self.params.behaviour, self.pool
-        n_c = len(self.iso3)
-        runs = [members[p] for p in platforms]
-        row = np.concatenate(runs)
-        per_platform = np.array([m.size for m in runs])
-        bounds = np.cumsum(np.concatenate([[0], per_platform]))
-        platform = np.repeat(np.arange(platforms.start, platforms.stop), per_platform)
-
-        def per_tasker(setting: np.ndarray) -> np.ndarray:
-            """A float32 setting per platform, one value per tasker of the run."""
-            return np.repeat(setting.astype(F32)[platforms.start : platforms.stop], per_platform)
-
-        country = pool.country[row]
-        # within a platform, members come country by country (population.py)
-        groups = np.searchsorted(
-            platform * n_c + country, np.arange(platforms.start * n_c, platforms.stop * n_c + 1)
-        )
-        offered = pool.hours_available[row]
-        left = pool.qualification_left[row]
-        qual = np.minimum(left, offered)
-        pool.qualification_left[row] = left - qual
-        m = self.monitoring
-        hourly = np.array([p.pay_mode == "hourly" for p in self.platforms])
-        gold = np.array([p.spec.gold_share for p in self.platforms])
-        qc = np.minimum(1.0, gold * b.quality_control_per_gold_share)
-        detect = np.minimum(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
-        skill = pool.skill[row]
-        speed = skill * per_tasker(1.0 - b.monitoring_output_loss * m)
-        speed *= per_tasker(np.where(hourly, 1.0 - b.hourly_shirking * (1.0 - m), 1.0))
-        uses_llm = draw < (pool.llm_propensity[row] * per_tasker(1.0 - b.llm_deterrence * m))
-        accuracy = pool.accuracy[row] - per_tasker(b.quality_shirking * (1.0 - m) * (1.0 - qc))
-        reputation = power(pool.approval[row], b.reputation_power)
-        local = np.stack([self.price_level**p.spec.pay_localisation for p in self.platforms])
-        local = local[platforms.start : platforms.stop]
-        floor = self.pay_floor()
-        strictness = np.array([p.spec.rejection_strictness for p in self.platforms])
-        reject = per_tasker(strictness) * (1.0 - accuracy)
-        # with an LLM (where usable and the tasker uses one) tasks go faster and a detected
-        # LLM label is rejected; float masks, as arithmetic beats np.where on them
-        llm = uses_llm.astype(F32)
-        llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
-        llm_reject = reject + llm * (per_tasker(detect) - reject)
-        per_group = np.diff(groups)
-        return Crew(
-            platforms=platforms, row=row, bounds=bounds, groups=groups, country=country,
-            qual=qual, available=offered - qual, skill=skill, reputation=reputation,
-            accuracy=accuracy, local=np.repeat(local.ravel(), per_group),
-            floor=np.repeat(np.tile(floor, len(platforms)), per_group) if floor.any() else None,
-            detect=detect,
-            modes={
-                False: (speed, reject, None, speed * reputation),
-                True: (llm_speed, llm_reject, llm, llm_speed * reputation),
-            },
-        )
-
-    def _work_on(self, plat: Platform, jobs: list[Job], crew: Crew) -> list[tuple]:
-        """One platform's jobs, the best-paid first, each taking what hours the better-paid
-        ones left; then the platform settles them (`_settle`)."""
-        b = self.params.behaviour
-        seg = crew.segment(plat.index)
-        modes = {
-            k: WorkMode(*(None if x is None else x[seg] for x in v)) for k, v in crew.modes.items()
-        }
-        hours_left, reputation = crew.hours_left[seg], crew.reputation[seg]
-        local, floor = crew.local[seg], None if crew.floor is None else crew.floor[seg]
-        order = sorted(jobs, key=lambda j: -j.offer_usd_per_hour)
-        for job in order:
-            modes[self.task_types[job.task].llm_usable].jobs.append(job)
-        for mode in modes.values():
-            mode.tasks = np.zeros((len(mode.jobs), hours_left.size), F32)
-            mode.jobs.clear()
-        max_weight = float(reputation.max())
-        screen = floor is not None and plat.pay_mode != "hourly"
-        if screen:  # per tasker and way of working: piece-rate pay per USD of rate, and floor
-            for mode in modes.values():
-                mode.pay_per_rate = local * mode.speed * (1.0 - mode.reject)
-            floor_over = np.maximum(floor, 1e-9)
-            floored = None if floor.all() else floor > 0
-        eligible: dict[tuple, np.ndarray | slice | None] = {}
-        for job in order:
-            task = self.task_types[job.task]
-            mode = modes[task.llm_usable]
-            row = mode.tasks[len(mode.jobs)]
-            mode.jobs.append(job)
-            q = task.qualification_approved_tasks
-            thr = max(task.skill_threshold, plat.spec.skill_threshold)
-            key = (job.allowed.tobytes(), q, thr)
-            if key not in eligible:
-                eligible[key] = self._eligible(job.allowed, q, thr, crew, plat.index)
-            sub = eligible[key]
-            tasks_per_hour = 60.0 / job.minutes_per_task
-            weight, speed_weight = reputation, mode.speed_weight
-            if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
-                rate = F32(job.rate_usd_per_task * tasks_per_hour)
-                ratio = np.minimum(rate * mode.pay_per_rate / floor_over, 1.0)  # pay >= 0
-                screened = power(ratio, b.floor_screening)
-                if floored is not None:
-                    screened[~floored] = 1.0
-                weight = reputation * screened
-                speed_weight = mode.speed * weight
-                max_weight = float(weight.max())  # a tighter bound: the fast path more often
-            if sub is None:
-                work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row,
-                         speed_weight)
-            elif isinstance(sub, slice):  # one run of countries: views, worked in place
-                work_job(job.tasks, tasks_per_hour, hours_left[sub], mode.speed[sub], weight[sub],
-                         max_weight, row[sub], speed_weight[sub])
-            else:
-                h, t = hours_left[sub], np.empty(sub.size, F32)
-                work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t,
-                         speed_weight[sub])
-                row[sub], hours_left[sub] = t, h
-        week = {k: v[seg] for k, v in crew.week.items()}
-        detect = float(crew.detect[plat.index])
-        return self._settle(plat, modes, local, crew.accuracy[seg], detect, week)
-
-    def _close_week(self, crew: Crew) -> dict[str, Any]:
-        """Unpaid time and pay-floor top-ups of a run of platforms: the week's flows per
-        tasker (into the week's arrays) and per (platform, country) group (returned)."""
-        s, b = self.params, self.params.behaviour
-        week, available, bounds = crew.week, crew.available, crew.bounds
-        # unpaid time: qualification, search (more where work is scarce), unpaid task time
-        task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
-        search = task_hours * (
-            b.search_hours_per_paid_hour
-            + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
-        )
-        vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
-        unpaid = crew.qual + search + vain + (task_hours - paid_hours)
-        topup, topups = None, [0.0] * len(crew.platforms)
-        # pay floor: the platform tops up pay under the floor on its measure of hourly pay
-        if crew.floor is not None:
-            on_paid_time = s.policy.pay_floor.measured_on == "paid_time"
-            measured = paid_hours if on_paid_time else paid_hours + unpaid
-            due = np.where(paid_hours > 0, crew.floor * measured - pay, 0.0)
-            topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
-            pay = pay + topup
-            topups = [float(topup[bounds[i] : bounds[i + 1]].sum()) for i in range(bounds.size - 1)]
-        row = crew.row
-        self.week_pay[row] = pay
-        self.week_paid_hours[row] = paid_hours
-        self.week_unpaid_hours[row] = unpaid
-        self.week_accepted[row] = week["accepted"]
-        self.week_rejected[row] = week["tasks"] - week["accepted"]
-        # for the going rate: effective pay of those who worked, per platform and country
-        hours = paid_hours + unpaid
-        effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
-        return {
-            "flows": metrics.platform_flows(
-                crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
-                crew.skill, b.want_more_work_threshold, week["fake"], topup,
-            ),
-            "topups": topups,
-            "effective_pay_sum": metrics.group_sums(effective, crew.groups),
-            "workers": metrics.group_sums(hours > 0, crew.groups),
-        }
-
-    def _combine_week(self, closed: list[dict[str, Any]]) -> None:
+    def _combine_week(self, closed: list[ClosedWeek]) -> None:
         """The runs of platforms' closes, in platform order: top-ups billed to labs, flows."""
         n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
-        topups = [t for part in closed for t in part["topups"]]
+        topups = [t for part in closed for t in part.topups]
         for p, total_topup in enumerate(topups):
             if total_topup > 0:
                 lab_pay = self.lab_platform_pay[:, p]
@@ -505,7 +288,7 @@ class LabourMarketModel(mesa.Model):
                 self.topup_by_platform[p] += total_topup
 
         def joined(key: str) -> np.ndarray:
-            return np.concatenate([part[key] for part in closed], axis=-1)
+            return np.concatenate([getattr(part, key) for part in closed], axis=-1)
 
         flows = joined("flows")
         self.flows = flows.reshape(-1, n_p, n_c).transpose(1, 0, 2)  # [platform, flow, country]
@@ -514,104 +297,25 @@ class LabourMarketModel(mesa.Model):
         if self.week >= self.params.burn_in_weeks:
             self.pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
 
-    def _eligible(self, allowed: np.ndarray, approvals: float, skill_threshold: float,
-                  crew: Crew, platform: int) -> np.ndarray | slice | None:
-        """Which of a platform's taskers (`crew[seg]`, sorted by country) may do a job: None
-        for all, a slice when they are one run of countries, else their positions."""
-        seg = crew.segment(platform)
-        bounds = crew.country_bounds(platform, len(self.iso3))
-        if approvals <= 0 and skill_threshold <= 0:
-            if allowed.all():
-                return None
-            countries = np.flatnonzero(allowed)
-            if countries.size == 0:
-                return slice(0, 0)
-            starts, stops = bounds[countries], bounds[countries + 1]
-            if np.array_equal(stops[:-1], starts[1:]):
-                return slice(int(starts[0]), int(stops[-1]))
-        ok = np.repeat(allowed, np.diff(bounds))
-        if approvals > 0:
-            ok &= self.pool.approved_tasks[crew.row[seg]] >= approvals
-        if skill_threshold > 0:
-            ok &= crew.skill[seg] >= skill_threshold
-        return None if ok.all() else np.flatnonzero(ok)
-
-    def _settle(self, plat: Platform, modes: dict[bool, WorkMode], local: np.ndarray,
-                accuracy: np.ndarray, detect: float, week: dict[str, np.ndarray]) -> list[tuple]:
-        """Per tasker totals of the week's work; per job (returned, for `_book`): tasks done,
-        accepted, genuine quality, pay, LLM-made labels and detected ones.
-
-        Each is a product of the [job, tasker] task matrix with per-tasker factors.
-        """
-        booked: list[tuple] = []
-        b = self.params.behaviour
-        hourly = plat.pay_mode == "hourly"
-        tracked = F32(1.0 - b.tracker_idle_deduction * plat.monitoring)
-        n = local.size
-        for mode in modes.values():
-            if not mode.jobs:
-                continue
-            f = np.empty((6 if mode.llm is not None else 4, n), F32)  # factors per task done
-            f[0] = 1.0
-            accept = np.subtract(1.0, mode.reject, out=f[1])
-            np.multiply(accept, accuracy, out=f[2])  # quality of a genuine human label
-            if hourly:  # pay per USD of (hourly offer x median-speed hours)
-                np.divide(local * tracked, mode.speed, out=f[3])
-            elif plat.paid_rejections:  # pay per USD of piece rate
-                f[3] = local
-            else:
-                np.multiply(local, accept, out=f[3])
-            if mode.llm is not None:
-                f[2] *= 1.0 - mode.llm
-                np.multiply(accept, mode.llm, out=f[4])  # undetected LLM labels
-                np.multiply(mode.llm, F32(detect), out=f[5])  # detected ones
-            per_job = sum_of_products(mode.tasks, f)  # [job, factor]
-            minutes = np.array([j.minutes_per_task for j in mode.jobs])
-            price = np.array(
-                [j.offer_usd_per_hour * j.minutes_per_task / 60.0 if hourly else j.rate_usd_per_task
-                 for j in mode.jobs]
-            )
-            coef = np.stack([np.ones_like(price), minutes / 60.0, price]).astype(F32)
-            tasks, hours, priced = np.einsum("kj,jm->km", coef, mode.tasks)
-            hours /= mode.speed
-            week["task_hours"] += hours
-            week["tasks"] += tasks
-            if mode.llm is not None:  # accepted LLM-made labels per tasker
-                week["fake"] += tasks * f[4]
-            tasks *= accept
-            week["accepted"] += tasks
-            priced *= f[3]
-            week["pay"] += priced
-            if hourly:
-                hours *= tracked
-            elif not plat.paid_rejections:
-                hours *= accept
-            week["paid_hours"] += hours
-            for job, totals, job_price in zip(mode.jobs, per_job.tolist(), price.tolist(),
-                                              strict=True):  # Python floats: quicker here
-                done, accepted, genuine, pay = totals[:4]
-                fake, detected = totals[4:] if mode.llm is not None else (0.0, 0.0)
-                booked.append((job, done, accepted, genuine, pay * job_price, fake, detected))
-        return booked
-
-    def _book(self, plat: Platform, booked: list[tuple]) -> None:
+    def _book(self, settled: list[Settled]) -> None:
         """A platform's settled jobs into the streams' and labs' accounts, in job order."""
         llm_quality = self.params.behaviour.llm_label_quality
-        for job, done, accepted, genuine, pay, fake, detected in booked:
-            quality = genuine + fake * llm_quality
-            self.stream_accepted[job.stream] += accepted
-            self.stream_done[job.stream] += done
-            self.stream_cost[job.stream] += pay * (1.0 + plat.fee_share)
-            self.stream_quality[job.stream] += quality
-            self.lab_platform_pay[job.lab, plat.index] += pay
-            self.lab_platform_quality[job.lab, plat.index] += quality
-            self.fake_labels += fake
-            self.llm_detected += detected
-            self.genuine_quality += genuine
+        for job in settled:
+            quality = job.genuine + job.fake * llm_quality
+            stream, lab, platform = job.job.stream, job.job.lab, job.job.platform
+            self.stream_accepted[stream] += job.accepted
+            self.stream_done[stream] += job.done
+            self.stream_cost[stream] += job.pay * (1.0 + self.terms.fee_share[platform])
+            self.stream_quality[stream] += quality
+            self.lab_platform_pay[lab, platform] += job.pay
+            self.lab_platform_quality[lab, platform] += quality
+            self.fake_labels += job.fake
+            self.llm_detected += job.detected
+            self.genuine_quality += job.genuine
 
     def pay(self) -> None:
         """Money flows: tasker pay, platform fees, AI spend and lab spend per lab."""
-        fees = self.platform_fees
+        fees = self.terms.fee_share
         self.platform_revenue_by_platform = (self.lab_platform_pay * fees).sum(axis=0)
         self.lab_ai_spend = np.zeros(len(self.labs))
         self.labels_ai = 0.0
@@ -621,14 +325,14 @@ class LabourMarketModel(mesa.Model):
         self.human_volume = 0.0
         acc_mean = self.params.population.accuracy_mean
         for lab in self.labs:
-            for st in lab.streams:
-                ai_labels = st["automation"] * st["demand"]
-                self.lab_ai_spend[lab.index] += ai_labels * self.ai_cost[st["task"]]
+            for stream in lab.streams:
+                ai_labels = stream["automation"] * stream["demand"]
+                self.lab_ai_spend[lab.index] += ai_labels * self.ai_cost[stream["task"]]
                 self.labels_ai += ai_labels
-                self.ai_quality_sum += ai_labels * self.ai_quality[st["task"]] * acc_mean
-                self.demand_tasks += st["demand"]
+                self.ai_quality_sum += ai_labels * self.ai_quality[stream["task"]] * acc_mean
+                self.demand_tasks += stream["demand"]
                 self.automated_tasks += ai_labels
-                self.human_volume += st["volume"]
+                self.human_volume += stream["volume"]
         self.lab_spend = (self.lab_platform_pay * (1.0 + fees)).sum(axis=1) + self.lab_ai_spend
 
     def learn(self) -> None:
@@ -656,13 +360,13 @@ class LabourMarketModel(mesa.Model):
         # exits
         active = np.flatnonzero(on)
         plats = pool.platform[active]
-        stress = (1.0 + b.monitoring_stress * self.monitoring).astype(F32)
+        stress = (1.0 + b.monitoring_stress * self.terms.monitoring).astype(F32)
         threshold = pool.reservation_wage[active] * stress[plats]
         shortfall = np.clip(1.0 - pool.expected_pay[active] / np.maximum(threshold, 1e-9), 0.0, 1.0)
         by_platform = (
             b.exit_hazard_base_per_week
             + b.exit_hazard_pay_cut * self._offer_cut_by_platform()
-            + b.exit_hazard_monitoring_per_week * self.monitoring
+            + b.exit_hazard_monitoring_per_week * self.terms.monitoring
         ).astype(F32)
         hazard = by_platform[plats] + F32(b.exit_hazard_underpaid_per_week) * shortfall
         leaving = active[self.rng.random(active.size, dtype=F32) < hazard]
@@ -684,14 +388,14 @@ class LabourMarketModel(mesa.Model):
                 self.stream_accepted,
                 self.stream_cost,
                 self.stream_quality,
-                self.lab_platform_pay[lab.index] * (1.0 + self.platform_fees),
+                self.lab_platform_pay[lab.index] * (1.0 + self.terms.fee_share),
                 self.lab_platform_quality[lab.index],
             )
 
     def _offer_cut_by_platform(self) -> np.ndarray:
         cut = np.zeros(len(self.platforms))
         for lab in self.labs:
-            worst = max((st["offer_cut"] for st in lab.streams), default=0.0)
+            worst = max((stream["offer_cut"] for stream in lab.streams), default=0.0)
             cut = np.maximum(cut, worst * (lab.platform_shares > 0))
         return cut
 
@@ -700,7 +404,6 @@ class LabourMarketModel(mesa.Model):
         self.net_pay.settle(self)
         self.current = metrics.weekly_outcomes(self)
         self.current.update(self.net_pay.weekly_outcomes(self, self.current["tasker_pay_usd"]))
-        self.records.append(self.current)
         country = metrics.group_outcomes(self, "country")
         self.country_records.append({**country, **self.net_pay.country_outcomes()})
         self.platform_records.append(metrics.group_outcomes(self, "platform"))

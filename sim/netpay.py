@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,7 @@ import pandas as pd
 from sim.countries import load_countries
 from sim.metrics import SAMPLE, pay_distribution, percentiles
 
-if TYPE_CHECKING:
-    from sim.model import LabourMarketModel
+Market = Any  # the model (`sim.model`), read for its week's accounts
 
 DATA = Path(__file__).parent / "data" / "contributions.csv"
 WEEKS_PER_YEAR = 52.0
@@ -139,7 +138,7 @@ class Regime:
 class NetPay:
     """Who declares (drawn once per tasker), the week's dues and each tasker's window total."""
 
-    def __init__(self, model: LabourMarketModel) -> None:
+    def __init__(self, model: Market) -> None:
         table = load_regimes().loc[model.iso3]
         fx = load_countries().loc[model.iso3, "fx_lcu_per_usd"].to_numpy(dtype=float)
         self.regimes = [Regime.from_row(row, f) for (_, row), f in zip(table.iterrows(), fx,
@@ -151,52 +150,54 @@ class NetPay:
         (child,) = model.rng.spawn(1)
         self.propensity = child.random(pool.size, dtype=np.float32)
         self.window_due = np.zeros(pool.size)  # tasker-borne dues after burn-in, USD
-        self.week_net = np.zeros(pool.size)
 
-    def declared(self, model: LabourMarketModel) -> np.ndarray:
+    def declared(self, model: Market) -> np.ndarray:
         """Which taskers declare their platform income this week."""
-        override = model.policy_value("contributions", None)
+        override = model.terms.contributions
         share = self.country_share
         if override is not None and override.declaration_share is not None:
             share = np.full_like(share, override.declaration_share)
         return self.propensity < share[model.pool.country].astype(np.float32)
 
-    def settle(self, model: LabourMarketModel) -> None:
+    def settle(self, model: Market) -> None:
         """The week's dues per tasker and per country; each tasker's net pay."""
-        policy = model.policy_value("contributions", None)
+        policy = model.terms.contributions
         exempt = policy.exempt_below_usd_per_month if policy else 0.0
         platform_share = policy.platform_paid_share if policy else 0.0
-        active = model.week_platform >= 0
-        declared = self.declared(model) & active
+        # taskers on a platform this week, in pool order (so grouped by country)
+        self.who = who = np.flatnonzero(model.week_platform >= 0)
+        declared = self.declared(model)[who]
+        bounds = np.searchsorted(model.pool.country[who], np.arange(len(self.regimes) + 1))
         n_c = len(self.regimes)
         self.tasker_due_by_country = np.zeros(n_c)
         self.platform_due_by_country = np.zeros(n_c)
         self.gross_by_country = np.zeros(n_c)
         self.declared_active = int(declared.sum())
-        self.active = int(active.sum())
-        tasker_due = np.zeros(model.pool.size)
+        self.active = who.size
+        gross_all = model.week_pay[who].astype(float)
+        tasker_due = np.zeros(who.size)
         for c, regime in enumerate(self.regimes):
-            rows = slice(self.bounds[c], self.bounds[c + 1])
-            gross = model.week_pay[rows].astype(float)
-            contributions, tax = regime.weekly_dues(gross)
+            rows = slice(bounds[c], bounds[c + 1])
+            gross = gross_all[rows]
+            withheld = regime.withholding_share * gross  # whether declared or not
+            mine = np.flatnonzero(declared[rows])
+            contributions, tax = regime.weekly_dues(gross[mine])
             if exempt > 0:  # small declared platform income owes nothing
-                small = gross * WEEKS_PER_YEAR / MONTHS_PER_YEAR < exempt
+                small = gross[mine] * WEEKS_PER_YEAR / MONTHS_PER_YEAR < exempt
                 contributions[small] = 0.0
                 tax[small] = 0.0
-            withheld = regime.withholding_share * gross  # whether declared or not
-            mine = declared[rows]
-            due = np.where(mine, (1.0 - platform_share) * contributions
-                           + np.maximum(tax, withheld), withheld)
+            due = withheld
+            due[mine] = (1.0 - platform_share) * contributions + np.maximum(tax, withheld[mine])
             tasker_due[rows] = due
             self.tasker_due_by_country[c] = due.sum()
-            self.platform_due_by_country[c] = (platform_share * contributions * mine).sum()
+            self.platform_due_by_country[c] = platform_share * contributions.sum()
             self.gross_by_country[c] = gross.sum()
-        self.week_net = model.week_pay - tasker_due
+        self.week_net = gross_all - tasker_due  # of taskers `who`
         if model.week >= model.params.burn_in_weeks:
-            self.window_due += tasker_due
+            self.window_due[who] += tasker_due
 
     # ---- outcomes --------------------------------------------------------------------------
-    def weekly_outcomes(self, model: LabourMarketModel, gross_pay_usd: float) -> dict[str, float]:
+    def weekly_outcomes(self, model: Market, gross_pay_usd: float) -> dict[str, float]:
         """This week's net outcomes for the whole market (`gross_pay_usd`: as billed)."""
         tasker_due = float(self.tasker_due_by_country.sum())
         platform_due = float(self.platform_due_by_country.sum())
@@ -210,8 +211,9 @@ class NetPay:
             "net_income_per_active_tasker_usd": net / self.active if self.active else 0.0,
             "declared_share": self.declared_active / self.active if self.active else 0.0,
         }
-        out.update(self._distribution(self.week_net, model.week_paid_hours,
-                                      model.week_unpaid_hours, model.tasker_min_wage))
+        who = self.who  # inactive taskers have no paid hours: left out
+        out.update(self._distribution(self.week_net, model.week_paid_hours[who],
+                                      model.week_unpaid_hours[who], model.tasker_min_wage[who]))
         return {k: out[k] for k in WEEKLY}
 
     def country_outcomes(self) -> dict[str, np.ndarray]:
@@ -245,7 +247,7 @@ class NetPay:
             )
         return out
 
-    def summarise(self, model: LabourMarketModel, summary: dict[str, Any], weekly: pd.DataFrame,
+    def summarise(self, model: Market, summary: dict[str, Any], weekly: pd.DataFrame,
                   by_country: pd.DataFrame, gross: np.ndarray, paid: np.ndarray,
                   unpaid: np.ndarray) -> None:
         """Add the net outcomes to `summary`: flows as means of the weeks after burn-in, pay

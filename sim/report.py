@@ -9,32 +9,20 @@ from pathlib import Path
 import pandas as pd
 
 from sim.compare import compare
+from sim.outcomes import BY_NAME, POLICY_REPORT, Outcome
 from sim.results import RunResult, run
 from sim.scenario import Scenario, load_scenario
 
 BEGIN = "<!-- BEGIN GENERATED: datalabour policy-report -->"
 END = "<!-- END GENERATED -->"
 
-COLUMNS = [
-    ("median_effective_hourly_pay_usd", "median pay (USD/h)", "{:+.2f}"),
-    ("share_under_local_minimum_wage", "under local min. wage", "{:+.1%}"),
-    ("unpaid_share", "unpaid share", "{:+.1%}"),
-    ("active_taskers", "active taskers", "{:+.1%}r"),
-    ("paid_hours", "paid hours", "{:+.1%}r"),
-    ("labels_human", "human labels", "{:+.1%}r"),
-    ("quality_adjusted_labels", "quality-adj. labels", "{:+.1%}r"),
-    ("cost_per_quality_adjusted_label_usd", "cost / QA label", "{:+.1%}r"),
-    ("automation_share", "automation share", "{:+.1%}"),
-]
-
-
 def policy_scenarios(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.yaml") if p.stem != "baseline")
 
 
-def _cell(row: pd.Series, fmt: str) -> str:
-    relative = fmt.endswith("r")
-    fmt = fmt.rstrip("r")
+def _cell(row: pd.Series, outcome: Outcome) -> str:
+    relative = outcome.relative
+    fmt = "{:+.1%}" if relative or outcome.kind == "pct" else "{:+.2f}"
     value = row.relative_change if relative else row.delta
     low = row.delta_ci_low / row.baseline_mean if relative else row.delta_ci_low
     high = row.delta_ci_high / row.baseline_mean if relative else row.delta_ci_high
@@ -62,8 +50,9 @@ def headline_deltas(
         comp = compare(baseline, reform, replicates, progress=progress, runner=runner)
         t = comp.table[comp.table.scope == "overall"].set_index("outcome")
         row = {"scenario": reform.name}
-        for key, label, fmt in COLUMNS:
-            row[label] = _cell(t.loc[key], fmt)
+        for key in POLICY_REPORT:
+            o = BY_NAME[key]
+            row[f"{o.title} ({o.unit})"] = _cell(t.loc[key], o)
         rows.append(row)
     return pd.DataFrame(rows)
 

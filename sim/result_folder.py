@@ -10,6 +10,7 @@ anything else is never touched.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -121,7 +122,7 @@ def _staged(path: Path, kind: str) -> str:
 
 def _clean_stale(path: Path) -> None:
     """Staging folders of processes that died before moving theirs into place."""
-    for left in path.parent.glob(f".{path.name}.*.*.tmp"):
+    for left in path.parent.glob(f".{glob.escape(path.name)}.*.*.tmp"):
         try:
             pid = int(left.name.rsplit(".", 2)[-2])
         except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform as _platform
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import metrics
+from sim import metrics, outcomes
 from sim.keywords import dotted
 from sim.model import LabourMarketModel
 from sim.result_folder import OutputError, atomic_output, check_output
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 
+@functools.cache
 def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -80,8 +82,8 @@ class RunResult:
             (folder / "summary.json").write_text(
                 json.dumps(self.summary, indent=2, sort_keys=True)
             )
-            for name in ("weekly", "by_country", "by_platform"):
-                self.tidy(name).to_parquet(folder / f"{name}.parquet", index=False)
+            for name in ("weekly", "by_country", "by_platform"):  # with units, descriptions
+                outcomes.to_parquet(self.tidy(name), folder / f"{name}.parquet")
         return Path(out)
 
 
@@ -131,7 +133,7 @@ def run(scenario: Scenario | str | Path, seed: int | None = None, progress=None)
 def result_of(model: LabourMarketModel) -> RunResult:
     """The results of a model that has run (frames, summary and manifest)."""
     scenario = model.params
-    weekly = pd.DataFrame(model.records)
+    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     weekly.insert(0, "week", np.arange(len(weekly)))
     by_country = _frame(model.country_records, "iso3", model.iso3)
     by_platform = _frame(model.platform_records, "platform", [p.spec.name for p in model.platforms])

@@ -138,11 +138,13 @@ def load_yaml(text: str) -> Any:
 def decode(content: bytes, name: str) -> str:
     """UTF-8 text (a BOM is fine) of a file's bytes, or one ScenarioError line."""
     if len(content) > MAX_BYTES:
-        raise ScenarioError(f"{name}: {len(content):,} bytes; expected at most {MAX_BYTES:,}")
+        raise ScenarioError(
+            f"{name}: {len(content):,} bytes; expected a file of at most {MAX_BYTES:,} bytes"
+        )
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ScenarioError(f"{name}: UTF-16 text is not allowed; expected UTF-8 (save as UTF-8)")
     if b"\x00" in content:
-        raise ScenarioError(f"{name}: a binary file (NUL bytes) is not allowed; expected UTF-8")
+        raise ScenarioError(f"{name}: a binary file (NUL bytes) is not allowed; expected text")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -178,8 +180,8 @@ def read_bytes(path: Path, label: str) -> bytes:
     content = b"".join(chunks)
     if len(content) > MAX_BYTES:
         raise ScenarioError(
-            f"{label}: {str(path)!r} has more than {MAX_BYTES:,} bytes; expected at most "
-            f"{MAX_BYTES:,}"
+            f"{label}: {str(path)!r} has more than {MAX_BYTES:,} bytes; expected a file of at "
+            f"most {MAX_BYTES:,} bytes"
         )
     return content
 
@@ -195,7 +197,9 @@ def parse_mapping(content: str | bytes, name: str, what: str = "fields") -> dict
     """The top-level mapping of a YAML file's content, or one ScenarioError line."""
     text = decode(content, name) if isinstance(content, bytes) else content
     if len(text) > MAX_BYTES:
-        raise ScenarioError(f"{name}: {len(text):,} characters; expected at most {MAX_BYTES:,}")
+        raise ScenarioError(
+            f"{name}: {len(text):,} characters; expected a file of at most {MAX_BYTES:,} bytes"
+        )
     try:
         data = load_yaml(text)
     except yaml.YAMLError as e:

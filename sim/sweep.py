@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.resources import check_memory
 from sim.scenario import load_scenario
 from sim.sweep_plan import (
     DELTA,
@@ -40,7 +41,6 @@ from sim.sweep_store import (
     store_folder,
     verify,
 )
-from sim.work import check_memory
 
 __all__ = [
     "MANIFEST",

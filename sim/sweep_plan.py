@@ -23,8 +23,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim import outcomes
 from sim.bundled import sweep_path
-from sim.results import flat_summary, package_version, run_hash
+from sim.results import package_version, run_hash
 from sim.scenario import Scenario, ScenarioError, format_validation
 from sim.scenario_files import get_path, load_scenario, read_mapping
 
@@ -243,19 +244,16 @@ def parse_sweep(raw: dict[str, Any]) -> SweepSpec:
 
 
 def _known_keys(base: Scenario) -> tuple[set[str], set[str]]:
-    """Summary and weekly keys the model reports, from a tiny run of the base scenario."""
-    from sim.results import run
-
-    tiny = base.with_overrides({"population.taskers": 10, "weeks": 2, "burn_in_weeks": 0})
-    result = run(tiny, 0)
-    return set(flat_summary(result.summary)), set(result.weekly.columns) - {"week"}
+    """Summary and weekly keys the model reports, from the outcome registry."""
+    summary = set(outcomes.names("overall"))
+    platforms = [p.name for p in base.platforms]
+    for scope, groups in (("country", base.countries), ("platform", platforms)):
+        summary |= {f"by_{scope}.{g}.{k}" for g in groups for k in outcomes.names(scope)}
+    return summary, set(outcomes.names("weekly"))
 
 
 def _check_outcomes(spec: SweepSpec, base: Scenario) -> None:
-    try:
-        summary, weekly = _known_keys(base)
-    except Exception:  # the runs themselves will record the error
-        return
+    summary, weekly = _known_keys(base)
     if spec.reform is not None:
         summary |= {f"{DELTA}{k}" for k in summary}
     for what, asked, known in (

@@ -420,6 +420,12 @@ def load(store: str | Path) -> pd.DataFrame:
                 f"{store / name}: {why}{more}; run its sweep file again with --resume to set "
                 f"it aside and redo the run (datalabour sweep --verify {store} lists all)"
             )
-        table = pq.read_table(files)
+        try:
+            table = pq.read_table(files)
+        except Exception as e:  # files that read alone but not together (mixed formats)
+            raise ScenarioError(
+                f"{store / RUNS_DIR}: its run files do not read as one table ({_why(e)}); "
+                f"datalabour sweep --verify {store} checks them one by one"
+            ) from None
     frame = table.to_pandas()
     return frame.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,17 +43,6 @@ class TaskerPool:
     @property
     def size(self) -> int:
         return self.country.shape[0]
-
-    @property
-    def active(self) -> np.ndarray:
-        return self.platform != NO_PLATFORM
-
-    def nbytes(self) -> int:
-        """Bytes held: the state arrays and the closed-spell records (their platform column
-        is a broadcast scalar)."""
-        arrays = [getattr(self, f.name) for f in fields(self) if f.name != "closed"]
-        records = [x for who, _, *values in self.closed for x in (who, *values)]
-        return sum(a.nbytes for a in arrays + records)
 
     def join(self, who: np.ndarray, platform: np.ndarray, expected_pay: np.ndarray,
              approval: float, qualification_hours: float) -> None:

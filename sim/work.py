@@ -1,13 +1,14 @@
-"""Matching and work on one platform: vectorised over the platform's active taskers."""
+"""The week's matching: the Job record, the crew of active taskers, eligibility, work
+(jobs shared among taskers, best-paid first), settlement per job and the week's close
+(unpaid time, pay-floor top-ups). Vectorised over a platform's active taskers."""
 
 from __future__ import annotations
 
-import ctypes
-import platform
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from sim import metrics
 
 F32 = np.float32
 BLOCK = 1 << 16  # taskers per block of a long float32 sum
@@ -29,10 +30,10 @@ class Crew:
     skill: np.ndarray
     reputation: np.ndarray  # allocation weight, approval ** power
     accuracy: np.ndarray  # after quality shirking
-    local: np.ndarray  # pay localisation multiplier
+    pay_localisation: np.ndarray  # pay multiplier, price level ** platform's localisation
     floor: np.ndarray | None  # pay floor, USD per hour (None: no floor this week)
     detect: np.ndarray  # per platform (all of them): share of LLM labels detected
-    modes: dict  # with an LLM or not: (speed, reject share, LLM use, speed x reputation)
+    modes: dict[bool, WorkMode]  # with an LLM or not (whole-crew arrays)
     hours_left: np.ndarray = field(init=False)  # used up job by job
     week: dict[str, np.ndarray] = field(init=False)  # per-tasker totals of the week's work
 
@@ -76,6 +77,11 @@ class WorkMode:
     jobs: list = field(default_factory=list)  # the jobs done this way, in the order worked
     tasks: np.ndarray | None = None  # [job, tasker] tasks done
     pay_per_rate: np.ndarray | None = None  # under a floor: hourly pay per USD of piece rate
+
+    def part(self, seg: slice) -> WorkMode:
+        """This way of working for one platform's taskers (`seg` of the crew)."""
+        llm = None if self.llm is None else self.llm[seg]
+        return WorkMode(self.speed[seg], self.reject[seg], llm, self.speed_weight[seg])
 
 
 def allocate(
@@ -172,88 +178,289 @@ def sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-# active taskers from which a week's platforms are worked on two threads, in two runs of
-# platforms: below it, thread hand-offs cost more than they save (a speed setting, not a
-# model parameter)
-THREADED_MIN_TASKERS = 200_000
-_THREADS: ThreadPoolExecutor | None = None
+@dataclass
+class Job:
+    """One lab's human work of one task type posted on one platform this week."""
+
+    stream: int  # global stream index
+    lab: int
+    platform: int
+    task: int
+    tasks: float  # volume posted, tasks
+    rate_usd_per_task: float  # piece rate before localisation
+    offer_usd_per_hour: float  # pay per median-speed hour before localisation
+    minutes_per_task: float  # for a median tasker, after hardening
+    allowed: np.ndarray  # bool per country
 
 
-def worker_threads() -> ThreadPoolExecutor:
-    """Two threads for platforms' work in large populations (created on first use)."""
-    global _THREADS
-    if _THREADS is None:
-        _THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="datalabour")
-    return _THREADS
+@dataclass(slots=True)
+class Settled:
+    """A job's week, as its platform settles it: tasks done and accepted, quality of the
+    genuine human labels, pay (before localisation is undone: USD paid), LLM-made labels
+    accepted (`fake`) and detected."""
+
+    job: Job
+    done: float
+    accepted: float
+    genuine: float
+    pay: float
+    fake: float
+    detected: float
 
 
-def reuse_freed_memory() -> None:
-    """Keep freed memory in the process for the next step's temporaries (glibc only).
+def build_crew(market, members: list[np.ndarray], platforms: range, draw: np.ndarray) -> Crew:
+    """This week's active taskers on a run of platforms, platform by platform, with their
+    hours, speed, LLM use (`draw` against propensity), accuracy, reputation and pay
+    localisation (platform settings looked up per tasker). `market` is the model."""
+    b, pool, terms = market.params.behaviour, market.pool, market.terms
+    specs = [p.spec for p in market.platforms]
+    n_c = len(market.iso3)
+    runs = [members[p] for p in platforms]
+    row = np.concatenate(runs)
+    per_platform = np.array([m.size for m in runs])
+    bounds = np.cumsum(np.concatenate([[0], per_platform]))
+    platform = np.repeat(np.arange(platforms.start, platforms.stop), per_platform)
 
-    A step allocates and frees many arrays of the population's size. By default glibc
-    maps large blocks fresh from the OS and returns them on free, so every step pays for
-    zero-filling new pages: about a third of the step time at a million taskers. Without
-    mmap and heap trimming, freed blocks are reused instead; the cost is that the process
-    keeps its peak heap until it exits (process-wide). Worker threads share the main heap
-    (one arena): a thread's own heaps are unmapped when they empty at the end of a week,
-    and refilled page by page the next (about 2,000 page faults a week at 1M).
+    def per_tasker(setting: np.ndarray) -> np.ndarray:
+        """A float32 setting per platform, one value per tasker of the run."""
+        return np.repeat(setting.astype(F32)[platforms.start : platforms.stop], per_platform)
+
+    country = pool.country[row]
+    # within a platform, members come country by country (population.py)
+    groups = np.searchsorted(
+        platform * n_c + country, np.arange(platforms.start * n_c, platforms.stop * n_c + 1)
+    )
+    offered = pool.hours_available[row]
+    left = pool.qualification_left[row]
+    qual = np.minimum(left, offered)
+    pool.qualification_left[row] = left - qual
+    m = terms.monitoring
+    gold = np.array([p.gold_share for p in specs])
+    qc = np.minimum(1.0, gold * b.quality_control_per_gold_share)
+    detect = np.minimum(1.0, b.llm_detection_base + b.llm_detection_monitoring * m)
+    skill = pool.skill[row]
+    speed = skill * per_tasker(1.0 - b.monitoring_output_loss * m)
+    speed *= per_tasker(np.where(terms.hourly, 1.0 - b.hourly_shirking * (1.0 - m), 1.0))
+    uses_llm = draw < (pool.llm_propensity[row] * per_tasker(1.0 - b.llm_deterrence * m))
+    accuracy = pool.accuracy[row] - per_tasker(b.quality_shirking * (1.0 - m) * (1.0 - qc))
+    reputation = power(pool.approval[row], b.reputation_power)
+    localisation = np.stack([market.price_level**p.pay_localisation for p in specs])
+    localisation = localisation[platforms.start : platforms.stop]
+    floor = terms.floor
+    strictness = np.array([p.rejection_strictness for p in specs])
+    reject = per_tasker(strictness) * (1.0 - accuracy)
+    # with an LLM (where usable and the tasker uses one) tasks go faster and a detected
+    # LLM label is rejected; float masks, as arithmetic beats np.where on them
+    llm = uses_llm.astype(F32)
+    llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
+    llm_reject = reject + llm * (per_tasker(detect) - reject)
+    per_group = np.diff(groups)
+    return Crew(
+        platforms=platforms, row=row, bounds=bounds, groups=groups, country=country,
+        qual=qual, available=offered - qual, skill=skill, reputation=reputation,
+        accuracy=accuracy, pay_localisation=np.repeat(localisation.ravel(), per_group),
+        floor=np.repeat(np.tile(floor, len(platforms)), per_group) if floor.any() else None,
+        detect=detect,
+        modes={
+            False: WorkMode(speed, reject, None, speed * reputation),
+            True: WorkMode(llm_speed, llm_reject, llm, llm_speed * reputation),
+        },
+    )
+
+
+def work_on(market, platform: int, jobs: list[Job], crew: Crew) -> list[Settled]:
+    """One platform's jobs, the best-paid first, each taking what hours the better-paid
+    ones left; then the platform settles them (`settle`)."""
+    b = market.params.behaviour
+    spec = market.platforms[platform].spec
+    hourly = bool(market.terms.hourly[platform])
+    seg = crew.segment(platform)
+    modes = {k: mode.part(seg) for k, mode in crew.modes.items()}
+    hours_left, reputation = crew.hours_left[seg], crew.reputation[seg]
+    localisation = crew.pay_localisation[seg]
+    floor = None if crew.floor is None else crew.floor[seg]
+    order = sorted(jobs, key=lambda j: -j.offer_usd_per_hour)
+    for job in order:
+        modes[market.task_types[job.task].llm_usable].jobs.append(job)
+    for mode in modes.values():
+        mode.tasks = np.zeros((len(mode.jobs), hours_left.size), F32)
+        mode.jobs.clear()
+    max_weight = float(reputation.max())
+    screen = floor is not None and not hourly
+    if screen:  # per tasker and way of working: piece-rate pay per USD of rate, and floor
+        for mode in modes.values():
+            mode.pay_per_rate = localisation * mode.speed * (1.0 - mode.reject)
+        floor_divisor = np.maximum(floor, 1e-9)
+        floored = None if floor.all() else floor > 0
+    eligible: dict[tuple, np.ndarray | slice | None] = {}
+    for job in order:
+        task = market.task_types[job.task]
+        mode = modes[task.llm_usable]
+        row = mode.tasks[len(mode.jobs)]
+        mode.jobs.append(job)
+        q = task.qualification_approved_tasks
+        thr = max(task.skill_threshold, spec.skill_threshold)
+        key = (job.allowed.tobytes(), q, thr)
+        if key not in eligible:
+            eligible[key] = eligible_taskers(market, job.allowed, q, thr, crew, platform)
+        sub = eligible[key]
+        tasks_per_hour = 60.0 / job.minutes_per_task
+        weight, speed_weight = reputation, mode.speed_weight
+        if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
+            rate = F32(job.rate_usd_per_task * tasks_per_hour)
+            ratio = np.minimum(rate * mode.pay_per_rate / floor_divisor, 1.0)  # pay >= 0
+            screened = power(ratio, b.floor_screening)
+            if floored is not None:
+                screened[~floored] = 1.0
+            weight = reputation * screened
+            speed_weight = mode.speed * weight
+            max_weight = float(weight.max())  # a tighter bound: the fast path more often
+        if sub is None:
+            work_job(job.tasks, tasks_per_hour, hours_left, mode.speed, weight, max_weight, row,
+                     speed_weight)
+        elif isinstance(sub, slice):  # one run of countries: views, worked in place
+            work_job(job.tasks, tasks_per_hour, hours_left[sub], mode.speed[sub], weight[sub],
+                     max_weight, row[sub], speed_weight[sub])
+        else:
+            h, t = hours_left[sub], np.empty(sub.size, F32)
+            work_job(job.tasks, tasks_per_hour, h, mode.speed[sub], weight[sub], max_weight, t,
+                     speed_weight[sub])
+            row[sub], hours_left[sub] = t, h
+    week = {k: v[seg] for k, v in crew.week.items()}
+    detect = float(crew.detect[platform])
+    return settle(market, platform, modes, localisation, crew.accuracy[seg], detect, week)
+
+
+def eligible_taskers(market, allowed: np.ndarray, approvals: float, skill_threshold: float,
+                     crew: Crew, platform: int) -> np.ndarray | slice | None:
+    """Which of a platform's taskers (`crew[seg]`, sorted by country) may do a job: None
+    for all, a slice when they are one run of countries, else their positions."""
+    seg = crew.segment(platform)
+    bounds = crew.country_bounds(platform, len(market.iso3))
+    if approvals <= 0 and skill_threshold <= 0:
+        if allowed.all():
+            return None
+        countries = np.flatnonzero(allowed)
+        if countries.size == 0:
+            return slice(0, 0)
+        starts, stops = bounds[countries], bounds[countries + 1]
+        if np.array_equal(stops[:-1], starts[1:]):
+            return slice(int(starts[0]), int(stops[-1]))
+    ok = np.repeat(allowed, np.diff(bounds))
+    if approvals > 0:
+        ok &= market.pool.approved_tasks[crew.row[seg]] >= approvals
+    if skill_threshold > 0:
+        ok &= crew.skill[seg] >= skill_threshold
+    return None if ok.all() else np.flatnonzero(ok)
+
+
+def settle(market, platform: int, modes: dict[bool, WorkMode], localisation: np.ndarray,
+           accuracy: np.ndarray, detect: float, week: dict[str, np.ndarray]) -> list[Settled]:
+    """Per tasker totals of the week's work (into `week`); per job (returned): tasks done,
+    accepted, genuine quality, pay, LLM-made labels and detected ones.
+
+    Each is a product of the [job, tasker] task matrix with per-tasker factors.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return
-    libc = ctypes.CDLL(None)
-    m_trim_threshold, m_mmap_max, m_arena_max = -1, -4, -8  # <malloc.h>
-    libc.mallopt(m_mmap_max, 0)
-    libc.mallopt(m_trim_threshold, 2**31 - 1)
-    libc.mallopt(m_arena_max, 1)
+    settled: list[Settled] = []
+    b, terms = market.params.behaviour, market.terms
+    hourly = bool(terms.hourly[platform])
+    paid_rejections = bool(terms.paid_rejections[platform])
+    tracked = F32(1.0 - b.tracker_idle_deduction * terms.monitoring[platform])
+    n = localisation.size
+    for mode in modes.values():
+        if not mode.jobs:
+            continue
+        f = np.empty((6 if mode.llm is not None else 4, n), F32)  # factors per task done
+        f[0] = 1.0
+        accept = np.subtract(1.0, mode.reject, out=f[1])
+        np.multiply(accept, accuracy, out=f[2])  # quality of a genuine human label
+        if hourly:  # pay per USD of (hourly offer x median-speed hours)
+            np.divide(localisation * tracked, mode.speed, out=f[3])
+        elif paid_rejections:  # pay per USD of piece rate
+            f[3] = localisation
+        else:
+            np.multiply(localisation, accept, out=f[3])
+        if mode.llm is not None:
+            f[2] *= 1.0 - mode.llm
+            np.multiply(accept, mode.llm, out=f[4])  # undetected LLM labels
+            np.multiply(mode.llm, F32(detect), out=f[5])  # detected ones
+        per_job = sum_of_products(mode.tasks, f)  # [job, factor]
+        minutes = np.array([j.minutes_per_task for j in mode.jobs])
+        price = np.array(
+            [j.offer_usd_per_hour * j.minutes_per_task / 60.0 if hourly else j.rate_usd_per_task
+             for j in mode.jobs]
+        )
+        coef = np.stack([np.ones_like(price), minutes / 60.0, price]).astype(F32)
+        tasks, hours, priced = np.einsum("kj,jm->km", coef, mode.tasks)
+        hours /= mode.speed
+        week["task_hours"] += hours
+        week["tasks"] += tasks
+        if mode.llm is not None:  # accepted LLM-made labels per tasker
+            week["fake"] += tasks * f[4]
+        tasks *= accept
+        week["accepted"] += tasks
+        priced *= f[3]
+        week["pay"] += priced
+        if hourly:
+            hours *= tracked
+        elif not paid_rejections:
+            hours *= accept
+        week["paid_hours"] += hours
+        for job, totals, job_price in zip(mode.jobs, per_job.tolist(), price.tolist(),
+                                          strict=True):  # Python floats: quicker here
+            done, accepted, genuine, pay = totals[:4]
+            fake, detected = totals[4:] if mode.llm is not None else (0.0, 0.0)
+            settled.append(Settled(job, done, accepted, genuine, pay * job_price, fake, detected))
+    return settled
 
 
-# peak memory of one run: the interpreter and libraries, and per potential tasker (measured
-# 294-452 B at 1M-10M, benchmarks/README.md; with headroom). An engineering estimate for the
-# check below, not a model parameter.
-BASE_BYTES = 250 * 2**20
-PEAK_BYTES_PER_TASKER = 550
+@dataclass
+class ClosedWeek:
+    """A run of platforms' week, closed: flows per (platform, country) group."""
+
+    flows: np.ndarray  # [metrics.FLOWS, group]
+    topups: list[float]  # pay-floor top-ups per platform of the run, USD
+    effective_pay_sum: np.ndarray  # per group: sum of effective pay of those who worked
+    workers: np.ndarray  # per group: taskers who worked
 
 
-def memory_available(cgroup: str = "/sys/fs/cgroup") -> int | None:
-    """Bytes of memory available to new processes now (Linux), None where unknown: the
-    machine's available memory, or less under a container's limit (cgroup v2)."""
-    free = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    free = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    try:
-        with open(f"{cgroup}/memory.max") as f:
-            limit = f.read().strip()
-        with open(f"{cgroup}/memory.current") as f:
-            used = int(f.read().strip())
-        if limit != "max" and free is not None:
-            free = min(free, max(0, int(limit) - used))
-    except (OSError, ValueError):
-        pass  # no cgroup v2 limit here
-    return free
-
-
-def memory_needed(taskers: int, runs: int = 1) -> int:
-    """Estimated peak bytes of `runs` runs of `taskers` potential taskers side by side."""
-    return runs * (BASE_BYTES + PEAK_BYTES_PER_TASKER * taskers)
-
-
-def check_memory(taskers: int, runs: int = 1, available: int | None = None) -> None:
-    """Raise ScenarioError if `runs` side-by-side runs of this population cannot fit in memory."""
-    from sim.scenario import ScenarioError
-
-    free = memory_available() if available is None else available
-    need = memory_needed(taskers, runs)
-    if free is None or need <= free:
-        return
-    fits = max(0, (free // max(runs, 1) - BASE_BYTES) // PEAK_BYTES_PER_TASKER)
-    side = "" if runs == 1 else f" ({runs} runs side by side)"
-    raise ScenarioError(
-        f"population.taskers: {taskers:,} needs about {need / 2**30:.1f} GB of memory{side}, "
-        f"about {PEAK_BYTES_PER_TASKER} bytes per potential tasker; {free / 2**30:.1f} GB are "
-        f"available, enough for up to {fits:,} taskers"
+def close_week(market, crew: Crew) -> ClosedWeek:
+    """Unpaid time and pay-floor top-ups of a run of platforms: the week's flows per
+    tasker (into the model's week arrays) and per (platform, country) group (returned)."""
+    s, b = market.params, market.params.behaviour
+    week, available, bounds = crew.week, crew.available, crew.bounds
+    # unpaid time: qualification, search (more where work is scarce), unpaid task time
+    task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
+    search = task_hours * (
+        b.search_hours_per_paid_hour
+        + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
+    )
+    vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
+    unpaid = crew.qual + search + vain + (task_hours - paid_hours)
+    topup, topups = None, [0.0] * len(crew.platforms)
+    # pay floor: the platform tops up pay under the floor on its measure of hourly pay
+    if crew.floor is not None:
+        on_paid_time = s.policy.pay_floor.measured_on == "paid_time"
+        measured = paid_hours if on_paid_time else paid_hours + unpaid
+        due = np.where(paid_hours > 0, crew.floor * measured - pay, 0.0)
+        topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
+        pay = pay + topup
+        topups = [float(topup[bounds[i] : bounds[i + 1]].sum()) for i in range(bounds.size - 1)]
+    row = crew.row
+    market.week_pay[row] = pay
+    market.week_paid_hours[row] = paid_hours
+    market.week_unpaid_hours[row] = unpaid
+    market.week_accepted[row] = week["accepted"]
+    market.week_rejected[row] = week["tasks"] - week["accepted"]
+    # for the going rate: effective pay of those who worked, per platform and country
+    hours = paid_hours + unpaid
+    effective = pay / np.maximum(hours, 1e-9)  # 0 without hours: no pay then
+    return ClosedWeek(
+        flows=metrics.platform_flows(
+            crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
+            crew.skill, b.want_more_work_threshold, week["fake"], topup,
+        ),
+        topups=topups,
+        effective_pay_sum=metrics.group_sums(effective, crew.groups),
+        workers=metrics.group_sums(hours > 0, crew.groups),
     )

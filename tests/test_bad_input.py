@@ -137,9 +137,9 @@ def test_real_process_has_no_traceback(tmp_path):
 
 def test_population_too_large_for_memory_one_line_exit_2(monkeypatch, tmp_path):
     """A population that cannot fit in this machine's memory stops before any run starts."""
-    import sim.work
+    import sim.resources
 
-    monkeypatch.setattr(sim.work, "memory_available", lambda: 4 * 2**30)  # a 4 GB machine
+    monkeypatch.setattr(sim.resources, "memory_available", lambda: 4 * 2**30)  # a 4 GB machine
     code, out = _run(["run", BASE, "--taskers", "20000000", "--weeks", "2", "--out", str(tmp_path)])
     assert code == 2, out
     lines = [ln for ln in out.strip().splitlines() if ln.strip()]
@@ -161,8 +161,8 @@ def test_population_too_large_for_memory_one_line_exit_2(monkeypatch, tmp_path):
 
 
 def test_memory_check_passes_what_fits():
+    from sim.resources import check_memory, memory_needed
     from sim.scenario import ScenarioError
-    from sim.work import check_memory, memory_needed
 
     check_memory(1_000_000, available=memory_needed(1_000_000))
     with pytest.raises(ScenarioError, match="population.taskers: 1,000,001"):
@@ -170,7 +170,7 @@ def test_memory_check_passes_what_fits():
 
 
 def test_memory_available_respects_a_container_limit(tmp_path):
-    from sim.work import memory_available
+    from sim.resources import memory_available
 
     machine = memory_available(cgroup=str(tmp_path / "none"))
     assert machine is not None and machine > 0

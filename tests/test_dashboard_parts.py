@@ -131,13 +131,13 @@ def test_parallel_runs_equal_runs_in_this_process(computed, monkeypatch):
     _, baseline, _, result = computed
     monkeypatch.setenv("DATALABOUR_DASHBOARD_WORKERS", "2")
     scenario = baseline.with_overrides({"behaviour.look_again_probability": 0.2})
-    from dashboard.runs import ensure_runs
+    from dashboard.runs import POOL
 
     seeds = result.comparison.seeds
-    parallel = ensure_runs([(scenario, s) for s in seeds])
+    parallel = {s: POOL.submit(scenario, s, "test") for s in seeds}
     for s in seeds:
         alone = sim.run(scenario, s)
-        pd.testing.assert_frame_equal(parallel[run_key(scenario, s)].weekly, alone.weekly)
+        pd.testing.assert_frame_equal(parallel[s].result().weekly, alone.weekly)
 
 
 def test_a_provisional_comparison_comes_once_from_the_first_paired_replicates(computed):
@@ -218,9 +218,9 @@ def test_the_cli_command_reproduces_the_numbers(computed, tmp_path):
 
 
 def test_a_population_too_large_for_memory_is_refused_before_running(monkeypatch):
-    import sim.work
+    import sim.resources
 
-    monkeypatch.setattr(sim.work, "memory_available", lambda: 2 * 2**30)  # a 2 GB machine
+    monkeypatch.setattr(sim.resources, "memory_available", lambda: 2 * 2**30)  # a 2 GB machine
     with pytest.raises(ScenarioError, match="population.taskers: 5,000,000"):
         build(View(shared={"population.taskers": 5_000_000}, replicates=2))
     build(View(shared=SMALL, replicates=2))  # a small one still builds

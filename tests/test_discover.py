@@ -79,6 +79,9 @@ def test_discover_cli_writes_boxes_and_chart(floor_store: Path, tmp_path: Path) 
         (["--outcome", "median_effective_hourly_pay_usd"], "one of --above"),
         (["--outcome", "nope", "--above", "1"], "'nope' is not allowed"),
         (["--outcome", "labels_human", "--above", "1", "--min-density", "2"], "--min-density"),
+        (["--outcome", "labels_human", "--above", "inf"], "--above: inf is not allowed"),
+        (["--outcome", "labels_human", "--below", "nan"], "--below: nan is not allowed"),
+        (["--outcome", "labels_human", "--above", "1", "--min-density", "nan"], "--min-density"),
     ],
 )
 def test_discover_refuses_bad_requests_in_one_line(floor_store, args, message) -> None:

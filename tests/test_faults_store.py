@@ -22,6 +22,7 @@ import yaml
 from typer.testing import CliRunner
 
 import sim.results
+import sim.sweep_plan
 import sim.sweep_store as store_mod
 from sim import sensitivity, sweep
 from sim.cli import app
@@ -46,6 +47,7 @@ def quick_model(monkeypatch):
                                weekly=pd.DataFrame({"week": [0], "y": [y]}))
 
     monkeypatch.setattr(sim.results, "run", run)
+    monkeypatch.setattr(sim.sweep_plan, "_known_keys", lambda base: ({"y", "z"}, {"y"}))
 
 
 def spec_file(tmp_path: Path, name: str = "s.yaml", **fields) -> Path:

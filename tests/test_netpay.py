@@ -188,3 +188,27 @@ def test_weekly_net_keys_are_outcomes_of_the_run(small_run):
     assert set(netpay.GROUP) <= set(small_run.by_country.columns)
     assert set(netpay.WINDOW) <= set(small_run.overall)
     assert not set(netpay.WEEKLY) & set(metrics.WEEKLY)
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    declaration=st.one_of(st.none(), st.floats(0, 1)),
+    platform_paid=st.floats(0, 1),
+    exempt=st.floats(0, 300),
+    seed=st.integers(0, 2**32),
+)
+def test_no_tasker_keeps_more_than_gross_in_any_week(small_baseline, declaration, platform_paid,
+                                                     exempt, seed):
+    scn = small_baseline.with_overrides({
+        "population.taskers": 500, "weeks": 6, "burn_in_weeks": 1,
+        "policy.contributions.declaration_share": declaration,
+        "policy.contributions.platform_paid_share": platform_paid,
+        "policy.contributions.exempt_below_usd_per_month": exempt,
+    })
+    model = LabourMarketModel(scn, seed)
+    for _ in range(scn.weeks):
+        model.step()
+        net = model.net_pay
+        assert (net.week_net <= model.week_pay[net.who]).all()
+        assert (net.window_due >= 0).all()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim import outcomes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,25 +28,7 @@ SCENARIOS = {
         "platforms.crowd_platform.pay_mode": "hourly",
     },
 }
-HEADLINE = [
-    "median_effective_hourly_pay_usd",
-    "mean_effective_hourly_pay_usd",
-    "mean_paid_hourly_pay_usd",
-    "unpaid_share",
-    "share_under_local_minimum_wage",
-    "share_wanting_more_work",
-    "active_taskers",
-    "labels_human",
-    "fake_human_labels",
-    "quality_adjusted_labels",
-    "fill_rate",
-    "automation_share",
-    "tasker_pay_usd",
-    "platform_revenue_usd",
-    "pay_floor_topup_usd",
-    "gini_weekly_pay",
-    "exit_hazard_per_week",
-]
+HEADLINE = outcomes.REFERENCE_CHECK
 Z = 3.3  # two-sided 99.9%: about a 1.6% chance that one of 17 outcomes fails by chance
 
 

@@ -18,6 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 import sim.results
+import sim.sweep_plan
 from sim import sensitivity, sweep
 from sim.cli import app
 from sim.scenario import ScenarioError
@@ -285,6 +286,7 @@ def ishigami(monkeypatch):
                                weekly=pd.DataFrame({"week": [0], "y": [y]}))
 
     monkeypatch.setattr(sim.results, "run", run)
+    monkeypatch.setattr(sim.sweep_plan, "_known_keys", lambda base: ({"y", "x3"}, {"y"}))
 
 
 def test_sobol_indices_of_ishigami(tmp_path: Path, ishigami) -> None:

@@ -8,6 +8,7 @@ from sim.cli import (  # noqa: F401  (registers the commands)
     brief,
     discover,
     model_commands,
+    outcomes,
     scenarios,
     sweep_commands,
 )

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sim.resources import check_memory, reuse_freed_memory
 from sim.result_folder import OutputError, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.work import check_memory
 
 app = typer.Typer(
     add_completion=False,
@@ -50,22 +50,6 @@ OverwriteOpt = Annotated[
     bool, typer.Option(help="replace an older result in --out, whole (else it is refused)")
 ]
 
-SUMMARY_ROWS = [
-    ("median effective hourly pay (USD, all time)", "median_effective_hourly_pay_usd", "{:.2f}"),
-    ("mean effective hourly pay (USD, all time)", "mean_effective_hourly_pay_usd", "{:.2f}"),
-    ("mean hourly pay, paid time (USD)", "mean_paid_hourly_pay_usd", "{:.2f}"),
-    ("unpaid share of working time", "unpaid_share", "{:.1%}"),
-    ("share under local minimum wage", "share_under_local_minimum_wage", "{:.1%}"),
-    ("share wanting more work", "share_wanting_more_work", "{:.1%}"),
-    ("active taskers", "active_taskers", "{:,.0f}"),
-    ("human labels / week", "labels_human", "{:,.0f}"),
-    ("AI labels / week", "labels_ai", "{:,.0f}"),
-    ("automation share", "automation_share", "{:.1%}"),
-    ("lab spend (USD / week)", "lab_spend_usd", "{:,.0f}"),
-    ("cost per quality-adjusted label (USD)", "cost_per_quality_adjusted_label_usd", "{:.4f}"),
-    ("share of lab price reaching taskers", "tasker_share_of_lab_price", "{:.1%}"),
-]
-
 
 def fail(message: str) -> None:
     """One line on stderr and exit code 2: how every user error ends."""
@@ -83,6 +67,7 @@ def load(
         scenario = load_scenario(path, overrides)
         if to_run:
             check_memory(scenario.population.taskers)
+            reuse_freed_memory()  # this process exists to run the model
         return scenario
     except ScenarioError as e:
         fail(str(e))

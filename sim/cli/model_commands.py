@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from sim import outcomes
 from sim.cli.base import (
-    SUMMARY_ROWS,
     OverwriteOpt,
     SetOpt,
     app,
@@ -54,8 +54,10 @@ def run(
     table = Table(title=f"{scn.name}: seed {result.seed}, weeks {scn.burn_in_weeks}-{scn.weeks}")
     table.add_column("outcome")
     table.add_column("value", justify="right")
-    for label, key, fmt in SUMMARY_ROWS:
-        table.add_row(label, fmt.format(result.overall[key]))
+    for key in outcomes.SUMMARY_TABLE:
+        o = outcomes.BY_NAME[key]
+        unit = "" if o.unit == "share" else f" ({o.unit})"
+        table.add_row(o.label + unit, o.format(result.overall[key]))
     console.print(table)
     if out is not None:
         save_out(lambda: result.save(out, overwrite), out)
@@ -82,7 +84,7 @@ def calibrate(
     out: Annotated[Path | None, typer.Option(help="folder for calibration.json and .md")] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Run the baseline R times and check every published target of MODEL.md s.9."""
+    """Run the baseline R times and check every published target (sim/data/targets.yaml)."""
     import sim
     from sim.calibration import calibration_report, markdown
     from sim.compare import replicate_seeds

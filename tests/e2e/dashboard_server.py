@@ -67,6 +67,9 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=15)
 
 
+SERVER_PIDS: dict[str, int] = {}  # URL -> the server's process id
+
+
 @contextlib.contextmanager
 def running_dashboard(log: Path) -> Iterator[str]:
     """`datalabour dashboard` on a free port; yields its URL and always stops it."""
@@ -82,6 +85,7 @@ def running_dashboard(log: Path) -> Iterator[str]:
             start_new_session=True,  # its own process group: the worker processes die with it
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        SERVER_PIDS[url] = proc.pid
         try:
             wait_healthy(url, proc)
             yield url
@@ -130,3 +134,27 @@ def set_pay_floor(page, usd_per_hour: float, submit: bool = True) -> None:
 
 def submit_form(page) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Run comparison").click()
+
+
+def _parents() -> dict[int, int]:
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            out[int(stat.parent.name)] = int(fields[1])
+    return out
+
+
+def worker_pids(url: str) -> set[int]:
+    """The server's simulation workers: processes forked by its forkserver."""
+    parents = _parents()
+    server = SERVER_PIDS[url]
+    children = {pid for pid, parent in parents.items() if parent == server}
+    return {pid for pid, parent in parents.items() if parent in children and parent != server}
+
+
+def alive(pid: int) -> bool:
+    return pid in _parents()

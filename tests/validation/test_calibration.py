@@ -1,4 +1,4 @@
-"""The baseline meets every published target of MODEL.md section 9 (outputs, never inputs)."""
+"""The baseline meets every published target of sim/data/targets.yaml (outputs, never inputs)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,171 @@
+"""Several reforms side by side: up to four presets against the same baseline and seeds.
+
+Each reform is compared with the one baseline under common random numbers (the same
+replicate seeds), so the baseline runs are shared and the reforms' changes are comparable.
+A table ranks them on a chosen headline outcome; a chart shows every change with its interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from sim.compare import Comparison
+
+from .charts import REFORM_COLOUR, _layout
+from .control import (
+    JOBS,
+    LIMIT_SECONDS,
+    describe_time,
+    jobs_of,
+    run_jobs,
+    session_id,
+    start_button,
+)
+from .labels import BEYOND_NOISE, outcome, verdict
+from .runs import ComparisonJob, Computed, estimate_seconds
+from .state import MAX_SIDE_BY_SIDE, View, build, presets
+
+SIDE_OUTCOMES = [
+    "median_effective_hourly_pay_usd",
+    "share_under_local_minimum_wage",
+    "unpaid_share",
+    "tasker_pay_usd",
+    "labels_human",
+    "cost_per_quality_adjusted_label_usd",
+]
+
+
+def side_view(view: View, preset: str) -> View:
+    """The view of one preset with the analyst's run settings (no lever overrides)."""
+    return dataclasses.replace(view, preset=preset, reform={}, side=[])
+
+
+def side_table(comparisons: dict[str, Comparison], rank_by: str) -> pd.DataFrame:
+    """One row per reform: each headline change with its interval, ranked on `rank_by`."""
+    records = []
+    for name, comp in comparisons.items():
+        t = comp.table[(comp.table.scope == "overall") & (comp.table.group == "all")]
+        t = t.set_index("outcome")
+        row: dict[str, object] = {"reform": name}
+        for key in SIDE_OUTCOMES:
+            r, out = t.loc[key], outcome(key)
+            star = "*" if verdict(r.delta, r.delta_ci_low, r.delta_ci_high) == BEYOND_NOISE else ""
+            row[f"{out.label} ({out.delta_unit})"] = (
+                f"{out.fmt_delta(r.delta)}{star} [{out.fmt_delta(r.delta_ci_low)}, "
+                f"{out.fmt_delta(r.delta_ci_high)}]"
+            )
+        row["_rank"] = t.loc[rank_by].delta
+        records.append(row)
+    frame = pd.DataFrame.from_records(records)
+    good = outcome(rank_by).good
+    frame = frame.sort_values("_rank", ascending=good == "down").drop(columns="_rank")
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame
+
+
+def side_figure(comparisons: dict[str, Comparison], order: list[str]) -> go.Figure:
+    """Each headline change (dot) with its 95% interval, one panel per outcome."""
+    titles = [f"{outcome(k).label} ({outcome(k).delta_unit})" for k in SIDE_OUTCOMES]
+    fig = make_subplots(rows=2, cols=3, subplot_titles=titles, shared_yaxes=True,
+                        vertical_spacing=0.22, horizontal_spacing=0.04)
+    for i, key in enumerate(SIDE_OUTCOMES):
+        out = outcome(key)
+        scale = 100.0 if out.kind == "pct" else 1.0
+        rows = [
+            comparisons[name].table.set_index(["scope", "group", "outcome"]).loc[
+                ("overall", "all", key)
+            ]
+            for name in order
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=[r.delta * scale for r in rows],
+                y=order,
+                mode="markers",
+                marker=dict(color=REFORM_COLOUR, size=9),
+                error_x=dict(
+                    type="data",
+                    array=[(r.delta_ci_high - r.delta) * scale for r in rows],
+                    arrayminus=[(r.delta - r.delta_ci_low) * scale for r in rows],
+                    color=REFORM_COLOUR,
+                ),
+                customdata=[out.fmt_delta(r.delta) for r in rows],
+                hovertemplate="%{y}: %{customdata}<extra></extra>",
+                showlegend=False,
+            ),
+            row=i // 3 + 1,
+            col=i % 3 + 1,
+        )
+        fig.add_vline(x=0, line=dict(color="#444", width=1), row=i // 3 + 1, col=i % 3 + 1)
+    fig.update_yaxes(autorange="reversed")
+    return _layout(
+        fig,
+        "Change against the same baseline, reform minus baseline (95% seed interval)",
+        height=260 + 60 * len(order),
+        legend=False,
+    )
+
+
+def side_by_side_tab(view: View) -> None:
+    ss = st.session_state
+    st.markdown(
+        "Pick up to four presets. Each is run against the **same baseline with the same seeds** "
+        "(common random numbers) and this view's run settings; levers moved in the sidebar "
+        "apply to the main comparison only."
+    )
+    choices = [p for p in presets() if p != "baseline"]
+    chosen = st.multiselect(
+        "Reforms side by side",
+        choices,
+        default=[p for p in view.side if p in choices],
+        max_selections=MAX_SIDE_BY_SIDE,
+        key="side",
+    )
+    if chosen != view.side:
+        ss.view = dataclasses.replace(view, side=list(chosen))
+        st.rerun()
+    if not chosen:
+        return
+    rank_by = st.selectbox(
+        "Rank by", SIDE_OUTCOMES, format_func=lambda k: outcome(k).label, key="rank_by"
+    )
+    views = {p: side_view(view, p) for p in chosen}
+    built = {p: build(v) for p, v in views.items()}
+    key = "|".join(v.key() for v in views.values())
+    computed: dict[str, Computed] | None = ss.get("side_computed", {}).get(key)
+    if computed is None:
+        estimate = estimate_seconds(
+            [j for b, r in built.values() for j in jobs_of(b, r, view.replicates)]
+        )
+        group = View(preset=",".join(chosen), replicates=view.replicates, shared=view.shared)
+        if st.button(f"Compare side by side ({describe_time(estimate)})", type="primary"):
+            ss.go_key = group.key()
+        if ss.get("go_key") != group.key():
+            return
+        if estimate > LIMIT_SECONDS and ss.get("confirmed_key") != group.key():
+            start_button(f"These comparisons take {describe_time(estimate)} here.", group, estimate)
+            return
+        sid = session_id()
+        jobs = [
+            ComparisonJob(v.key(), *built[p], view.replicates, sid) for p, v in views.items()
+        ]
+        JOBS.setdefault(sid, {}).update({j.key: j for j in jobs})
+        done = run_jobs(jobs)
+        if done is None:
+            return
+        computed = dict(zip(chosen, done, strict=True))
+        ss.setdefault("side_computed", {})[key] = computed
+    comparisons = {p: c.comparison for p, c in computed.items()}
+    table = side_table(comparisons, rank_by)
+    st.table(table.set_index("rank"))
+    st.caption(
+        "Changes are means of paired differences with their 95% intervals over seeds "
+        "(seed noise only); * the interval excludes zero. Rank 1 is the best on the chosen "
+        "outcome."
+    )
+    st.plotly_chart(side_figure(comparisons, list(table.reform)), width="stretch")
