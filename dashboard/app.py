@@ -29,6 +29,7 @@ from .runs import Computed  # noqa: E402
 from .side_by_side import side_by_side_tab  # noqa: E402
 from .sidebar import sidebar  # noqa: E402
 from .state import (  # noqa: E402
+    DEFAULT_ENSEMBLE,
     TABS,
     WINDOWS,
     View,
@@ -94,6 +95,17 @@ def _tab_changed() -> None:
     ss.view = dataclasses.replace(ss.view, tab=ss.tab)
 
 
+def _ensemble_changed() -> None:
+    ss = st.session_state
+    draws = DEFAULT_ENSEMBLE if ss.assumptions else 0
+    ss.view = dataclasses.replace(ss.view, ensemble=draws)
+    ss.ensemble_ok = ss.view.key() if draws else None
+
+
+def _ensemble_confirmed() -> None:
+    st.session_state.ensemble_ok = st.session_state.view.key()
+
+
 def _window_changed() -> None:
     ss = st.session_state
     ss.view = dataclasses.replace(ss.view, window=ss.window)
@@ -121,6 +133,16 @@ def context(view: View, baseline: Scenario, reform: Scenario) -> None:
         help="With a later start week, 'after the reform starts' averages only the weeks from "
         "the start on (both runs); 'whole run' averages every week after burn-in.",
     )
+    if control.ensemble_available():
+        st.toggle(
+            "Uncertainty from assumptions",
+            value=bool(view.ensemble),
+            key="assumptions",
+            on_change=_ensemble_changed,
+            help=f"Also run both scenarios at {DEFAULT_ENSEMBLE} draws of the calibration "
+            "posterior (compare --ensemble): each card then shows the range of the change over "
+            "what the calibration targets leave unknown, and whether its sign is robust.",
+        )
     start = reform.policy.start_week
     st.caption(
         f"Outcomes are averages over weeks {reform.burn_in_weeks} to {reform.weeks - 1}"
@@ -193,8 +215,21 @@ def main() -> None:
         return
     names = country_names(countries)
     if computed is not None:
+        ss.chart_note = (
+            f"{reform.name} vs {baseline.name} · {baseline.population.taskers:,} taskers, "
+            f"{baseline.weeks} weeks, {view.replicates} replicates · {dt.date.today()}",
+            f"{reform.name}-vs-{baseline.name}-{dt.date.today()}",
+        )
         summary_line(computed, view, baseline, reform)
         comp = computed.comparison
+        if view.ensemble and control.ensemble_available():
+            if ss.get("ensemble_ok") == view.key():
+                comp = control.compute_ensemble(view, computed) or comp
+            else:
+                st.button(
+                    f"Run the uncertainty from assumptions ({view.ensemble} draws)",
+                    on_click=_ensemble_confirmed,
+                )
     views = {
         "Headline": lambda: headline_tab(comp.table, names, countries),
         "Side by side": lambda: side_by_side_tab(view),
@@ -203,7 +238,7 @@ def main() -> None:
         "Over time": lambda: tabs.time_tab(comp, reform),
         "Money flow": lambda: tabs.money_tab(comp.table, names),
         "Method & sources": lambda: tabs.method_tab(comp, view, baseline, reform),
-        "Share & reproduce": lambda: tabs.share_tab(computed, view, baseline, reform),
+        "Share & reproduce": lambda: tabs.share_tab(comp, view, baseline, reform),
     }
     # Only the open tab is drawn: a lever change redraws one view, not all of them.
     shown = st.tabs(list(TABS), default=view.tab, key="tab", on_change=_tab_changed)

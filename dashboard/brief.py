@@ -14,10 +14,12 @@ from html import escape
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from sim.compare import HEADLINE, Comparison
+from sim.compare import Comparison
+from sim.outcomes import HEADLINE
 from sim.results import package_version
 from sim.scenario import SCHEMA_VERSION
 
+from .cards import robustness
 from .charts import country_figure
 from .labels import SEED_NOISE_ONLY, outcome, verdict
 from .tables import country_names, parameter_differences
@@ -38,8 +40,9 @@ pre{background:#f1f3f5;padding:.6rem;white-space:pre-wrap;word-break:break-all}
 """
 
 
-def headline_rows(comparison: Comparison, ensemble: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The brief's headline table: label, unit, means, change, interval and verdicts."""
+def headline_rows(comparison: Comparison) -> pd.DataFrame:
+    """The brief's headline table: label, unit, means, change, interval and verdicts (with
+    the range over assumptions when the table has ensemble columns)."""
     t = comparison.table
     records = []
     for name in HEADLINE:
@@ -58,12 +61,11 @@ def headline_rows(comparison: Comparison, ensemble: pd.DataFrame | None = None) 
             f"{out.fmt_delta(r.delta_ci_high)}",
             "verdict": verdict(r.delta, r.delta_ci_low, r.delta_ci_high),
         }
-        if ensemble is not None and name in ensemble.index:
-            e = ensemble.loc[name]
-            row["range over assumptions"] = (
-                f"{out.fmt_delta(e.delta_low)} to {out.fmt_delta(e.delta_high)}"
+        if "share_same_sign" in t and pd.notna(r.share_same_sign):
+            row["range over assumptions (5-95%)"] = (
+                f"{out.fmt_delta(r.ensemble_low)} to {out.fmt_delta(r.ensemble_high)}"
             )
-            row["robust?"] = str(e.verdict)
+            row["robust?"] = robustness(r)
         records.append(row)
     return pd.DataFrame.from_records(records)
 
@@ -112,8 +114,6 @@ def build_brief(
     command: str,
     *,
     preset: str | None = None,
-    ensemble: pd.DataFrame | None = None,
-    ensemble_note: str = "",
 ) -> str:
     """The brief as one HTML page. `command` is the shell command that reproduces it."""
     base, reform = comparison.baseline, comparison.reform
@@ -125,9 +125,12 @@ def build_brief(
         if not diffs.empty
         else "<p>None: both runs use scenarios/baseline.yaml as it is.</p>"
     )
+    draws = (comparison.ensemble or {}).get("draws") if hasattr(comparison, "ensemble") else None
     uncertainty = (
-        f"<p>{escape(ensemble_note)}</p>"
-        if ensemble is not None
+        f"<p><strong>Two uncertainties.</strong> The 95% interval is seed noise only; the range "
+        f"over assumptions is the 5th to 95th percentile of the change over {draws} draws of "
+        "the calibration posterior (each run with both scenarios and one common seed).</p>"
+        if "share_same_sign" in comparison.table
         else f"<p><strong>{escape(SEED_NOISE_ONLY)}.</strong> Run with <code>--ensemble N</code> "
         "to add the range over draws of the model's uncertain assumptions.</p>"
     )
@@ -169,7 +172,10 @@ def build_brief(
         "<h2>Headline: reform minus baseline</h2>",
         f"<p>{escape(window_text(comparison))}</p>",
         uncertainty,
-        _table(headline_rows(comparison, ensemble), text_columns=("outcome", "unit", "verdict")),
+        _table(
+            headline_rows(comparison),
+            text_columns=("outcome", "unit", "verdict", "robust?"),
+        ),
         "<h2>By country</h2>",
         _figure(by_country),
         "<h2>Over time</h2>",

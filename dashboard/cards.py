@@ -12,26 +12,15 @@ import streamlit as st
 
 from sim import outcomes
 
-from .labels import BEYOND_NOISE, compact, outcome, verdict
+from .labels import BEYOND_NOISE, compact, outcome, robustness, verdict
 
 HEADLINE_CARDS = list(outcomes.CARDS)  # which outcomes, from the registry
 SPOTLIGHT_COUNTRIES = ["KEN", "IND", "PHL", "NGA", "USA"]
-ROBUST_SHARE = 0.9  # an effect is called robust when 90% of assumption draws agree in sign
 
 
 def row_of(table: pd.DataFrame, name: str, scope: str = "overall", group: str = "all"):
     found = table[(table.scope == scope) & (table.group == group) & (table.outcome == name)]
     return None if found.empty else found.iloc[0]
-
-
-def robustness(r) -> str | None:
-    """The ensemble's verdict on a row, or None without an ensemble."""
-    share = r.get("share_same_sign") if hasattr(r, "get") else None
-    if share is None or pd.isna(share):
-        return None
-    if share >= ROBUST_SHARE:
-        return f"robust to assumptions ({share:.0%} of draws agree in sign)"
-    return f"depends on assumptions (only {share:.0%} of draws agree in sign)"
 
 
 def card(

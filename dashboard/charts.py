@@ -47,6 +47,7 @@ def rows(table: pd.DataFrame, scope: str, outcome_name: str) -> pd.DataFrame:
 def country_values(table: pd.DataFrame, outcome_name: str) -> pd.DataFrame:
     """A country's baseline/reform means and paired delta with its 95% interval."""
     cols = ["baseline_mean", "reform_mean", "delta", "delta_ci_low", "delta_ci_high"]
+    cols += [c for c in ("ensemble_low", "ensemble_high") if c in table]
     return rows(table, "country", outcome_name)[cols]
 
 
@@ -164,6 +165,27 @@ def country_figure(
         row=1,
         col=2,
     )
+    if "ensemble_low" in v:  # the range over assumptions, behind the seed interval
+        fig.add_trace(
+            go.Scatter(
+                y=labels,
+                x=v["delta"] * points,
+                mode="markers",
+                name="range over assumptions (5-95%)",
+                marker=dict(color="rgba(0,0,0,0)", size=1),
+                error_x=dict(
+                    type="data",
+                    array=(v["ensemble_high"] - v["delta"]).clip(lower=0) * points,
+                    arrayminus=(v["delta"] - v["ensemble_low"]).clip(lower=0) * points,
+                    color="rgba(112,72,232,0.45)",
+                    thickness=8,
+                    width=0,
+                ),
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=2,
+        )
     fig.add_vline(x=0, line=dict(color="#444", width=1), row=1, col=2)
     change_unit = "percentage points" if out.kind == "pct" else out.delta_unit
     if out.kind == "pct":

@@ -8,6 +8,7 @@ closed) has its runs cancelled within a second or two.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -16,12 +17,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from sim.compare import Comparison, replicate_seeds
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
 
 from .runs import (
     POOL,
     ComparisonJob,
     Computed,
+    EnsembleJob,
     RunCancelled,
     estimate_seconds,
     workers,
@@ -194,3 +196,54 @@ def compute(
         return None
     ss.computed, ss.computed_key = done[0], view.key()
     return done[0]
+
+
+def ensemble_available() -> bool:
+    """Whether this version has `compare --ensemble` (a calibration posterior to draw from)."""
+    try:
+        from sim.calibration_ensemble import ensemble_particles  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def compute_ensemble(view: View, computed: Computed) -> Comparison | None:
+    """The comparison with the range over assumptions added, run after the seed comparison
+    (which is shown meanwhile, as the provisional view)."""
+    ss = st.session_state
+    key = f"{view.key()}|{view.ensemble}"
+    found = ss.setdefault("ensembles", {}).get(key)
+    if found is not None:
+        return found
+    sid = session_id()
+    try:
+        job = EnsembleJob(computed.comparison, view.ensemble, sid)
+    except ScenarioError as e:
+        st.error(f"The ensemble could not start: {plain(e)}")
+        return None
+    left, right = st.columns([1, 6])
+    stop_slot = left.empty()
+    stop_slot.button("Stop runs", on_click=stop, args=(sid,), key="stop_ensemble", icon="⏹")
+    bar = right.progress(0.0, text="Uncertainty from assumptions…")
+    total = len(job.futures)
+    try:
+        while not job.finished():
+            time.sleep(0.25)
+            bar.progress(
+                job.done() / total,
+                text=f"Uncertainty from assumptions: {view.ensemble} posterior draws, "
+                f"{job.done()}/{total} runs (the cards above show seed noise only until then)",
+            )
+    except StopException:
+        POOL.cancel(sid)
+        raise
+    bar.empty()
+    stop_slot.empty()
+    try:
+        table = job.table()
+    except RunCancelled:
+        return None
+    comparison = dataclasses.replace(computed.comparison, table=table)
+    comparison.ensemble = {"draws": view.ensemble, "seconds": time.perf_counter() - job.started}
+    ss.ensembles[key] = comparison
+    return comparison

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from sim import outcomes
 
@@ -96,3 +97,15 @@ SEED_NOISE_ONLY = (
     "95% interval over paired replicates: seed noise only, not uncertainty in the model's "
     "assumptions"
 )
+
+ROBUST_SHARE = 0.9  # an effect is called robust when 90% of assumption draws agree in sign
+
+
+def robustness(r) -> str | None:
+    """The ensemble's verdict on a row, or None without an ensemble."""
+    share = r.get("share_same_sign") if hasattr(r, "get") else None
+    if share is None or pd.isna(share):
+        return None
+    if share >= ROBUST_SHARE:
+        return f"robust to assumptions ({share:.0%} of draws agree in sign)"
+    return f"depends on assumptions (only {share:.0%} of draws agree in sign)"

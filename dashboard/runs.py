@@ -416,3 +416,50 @@ def compare_cached(
     if progress:
         progress(job.total_new, job.total_new)
     return job.result()
+
+
+class EnsembleJob:
+    """The reform's effect over draws of the calibration posterior (`compare --ensemble`).
+
+    Each draw's baseline and reform runs go through the pool (in parallel, cancellable); the
+    deltas and their spread are `sim.calibration_ensemble`'s, as in `sim.compare.compare`.
+    """
+
+    def __init__(self, comparison: Comparison, draws: int, owner: str) -> None:
+        from sim.calibration_ensemble import ensemble_particles, particle_for
+
+        self.comparison, self.draws, self.owner = comparison, draws, owner
+        base, reform = comparison.baseline, comparison.reform
+        self.particles = ensemble_particles(base, draws, base.seed)
+        self.seeds = replicate_seeds(base.seed + 1, draws)
+        self.runs: list[tuple[Scenario, int]] = []
+        for particle, seed in zip(self.particles, self.seeds, strict=True):
+            self.runs.append((base.with_overrides(particle), seed))
+            self.runs.append((reform.with_overrides(particle_for(base, reform, particle)), seed))
+        self.started = time.perf_counter()
+        self.futures = {run_key(s, seed): POOL.submit(s, seed, owner) for s, seed in self.runs}
+
+    def done(self) -> int:
+        return sum(f.done() for f in self.futures.values())
+
+    def finished(self) -> bool:
+        return all(f.done() for f in self.futures.values())
+
+    def table(self):
+        """The comparison's table with ensemble_low/high/mean and share_same_sign added."""
+        from sim.calibration_ensemble import ensemble_columns, ensemble_deltas
+
+        from sim.compare import _rows
+
+        comp = self.comparison
+        deltas = ensemble_deltas(
+            comp.baseline,
+            comp.reform,
+            self.particles,
+            self.seeds,
+            _rows,
+            lambda s, seed: self.futures[run_key(s, seed)].result(),
+        )
+        return comp.table.merge(
+            ensemble_columns(deltas), on=["scope", "group", "outcome"], how="left"
+        )

@@ -191,7 +191,10 @@ def field_spec(path: str) -> FieldSpec:
     elif kind == "choice":
         bounds = " Allowed: " + ", ".join(map(str, options)) + "."
     source = default_source(path)
-    help_text = f"**{path}** — {description}.{bounds}\n\nSource of the default: {source}"
+    help_text = (
+        f"{description[0].upper()}{description[1:]}.{bounds}\n\nDefault: {source}\n\n"
+        f"Parameter: {path}"
+    )
     return FieldSpec(
         path=path,
         kind=kind,
@@ -245,7 +248,9 @@ def default_source(path: str) -> str:
     src = baseline_sources().get(path)
     if src:
         return f"{src} (scenarios/baseline.yaml)"
-    return "schema default in sim/scenario.py (no source given in scenarios/baseline.yaml)"
+    if path.startswith("policy."):
+        return "the status quo: the baseline has no such policy (scenarios/baseline.yaml)"
+    return "an assumption of the model, with no published figure behind it (sim/scenario.py)"
 
 
 # ---- diffs between scenario mappings --------------------------------------------------

@@ -26,9 +26,10 @@ from .control import (
     session_id,
     start_button,
 )
-from .labels import BEYOND_NOISE, outcome, verdict
+from .labels import BEYOND_NOISE, compact, outcome, verdict
 from .runs import ComparisonJob, Computed, estimate_seconds
 from .state import MAX_SIDE_BY_SIDE, View, build, presets
+from .tabs import show
 
 SIDE_OUTCOMES = [
     "median_effective_hourly_pay_usd",
@@ -55,31 +56,37 @@ def side_table(comparisons: dict[str, Comparison], rank_by: str) -> pd.DataFrame
         for key in SIDE_OUTCOMES:
             r, out = t.loc[key], outcome(key)
             star = "*" if verdict(r.delta, r.delta_ci_low, r.delta_ci_high) == BEYOND_NOISE else ""
-            row[f"{out.label} ({out.delta_unit})"] = (
-                f"{out.fmt_delta(r.delta)}{star} [{out.fmt_delta(r.delta_ci_low)}, "
-                f"{out.fmt_delta(r.delta_ci_high)}]"
+            low, mid, high = (
+                compact(x, out.kind, sign=True) for x in (r.delta_ci_low, r.delta, r.delta_ci_high)
             )
+            row[f"{out.label} ({out.delta_unit})"] = f"{mid}{star} [{low}, {high}]"
         row["_rank"] = t.loc[rank_by].delta
         records.append(row)
     frame = pd.DataFrame.from_records(records)
     good = outcome(rank_by).good
     frame = frame.sort_values("_rank", ascending=good == "down").drop(columns="_rank")
-    frame.insert(0, "rank", range(1, len(frame) + 1))
+    frame["reform"] = [f"{i}. {name}" for i, name in enumerate(frame.reform, start=1)]
     return frame
 
 
 def side_figure(comparisons: dict[str, Comparison], order: list[str]) -> go.Figure:
     """Each headline change (dot) with its 95% interval, one panel per outcome."""
     titles = [f"{outcome(k).label} ({outcome(k).delta_unit})" for k in SIDE_OUTCOMES]
-    fig = make_subplots(rows=2, cols=3, subplot_titles=titles, shared_yaxes=True,
-                        vertical_spacing=0.22, horizontal_spacing=0.04)
+    fig = make_subplots(
+        rows=2,
+        cols=3,
+        subplot_titles=titles,
+        shared_yaxes=True,
+        vertical_spacing=0.22,
+        horizontal_spacing=0.04,
+    )
     for i, key in enumerate(SIDE_OUTCOMES):
         out = outcome(key)
         scale = 100.0 if out.kind == "pct" else 1.0
         rows = [
-            comparisons[name].table.set_index(["scope", "group", "outcome"]).loc[
-                ("overall", "all", key)
-            ]
+            comparisons[name]
+            .table.set_index(["scope", "group", "outcome"])
+            .loc[("overall", "all", key)]
             for name in order
         ]
         fig.add_trace(
@@ -151,9 +158,7 @@ def side_by_side_tab(view: View) -> None:
             start_button(f"These comparisons take {describe_time(estimate)} here.", group, estimate)
             return
         sid = session_id()
-        jobs = [
-            ComparisonJob(v.key(), *built[p], view.replicates, sid) for p, v in views.items()
-        ]
+        jobs = [ComparisonJob(v.key(), *built[p], view.replicates, sid) for p, v in views.items()]
         JOBS.setdefault(sid, {}).update({j.key: j for j in jobs})
         done = run_jobs(jobs)
         if done is None:
@@ -162,10 +167,11 @@ def side_by_side_tab(view: View) -> None:
         ss.setdefault("side_computed", {})[key] = computed
     comparisons = {p: c.comparison for p, c in computed.items()}
     table = side_table(comparisons, rank_by)
-    st.table(table.set_index("rank"))
+    st.table(table.set_index("reform"))
     st.caption(
         "Changes are means of paired differences with their 95% intervals over seeds "
         "(seed noise only); * the interval excludes zero. Rank 1 is the best on the chosen "
         "outcome."
     )
-    st.plotly_chart(side_figure(comparisons, list(table.reform)), width="stretch")
+    order = [name.split(". ", 1)[1] for name in table.reform]
+    show(side_figure(comparisons, order))

@@ -35,7 +35,7 @@ from sim.scenario import (
 from .schema import BASELINE, SCENARIOS, SHARED, flatten_diff, get_path
 
 BOTH = "both."
-RESERVED = {"v", "preset", "replicates", "window", "tab", "currency", "side"}
+RESERVED = {"v", "preset", "replicates", "window", "tab", "currency", "side", "ensemble"}
 DEFAULT_REPLICATES = 10
 MIN_REPLICATES, MAX_REPLICATES = 2, 50
 TABS = (
@@ -51,6 +51,7 @@ TABS = (
 CURRENCIES = ("USD", "PPP")
 WINDOWS = ("after_start", "whole")
 MAX_SIDE_BY_SIDE = 4
+DEFAULT_ENSEMBLE, MAX_ENSEMBLE = 20, 100
 MAX_UPLOAD_BYTES = 1_000_000  # a scenario file is a few kB; #17 asks for a size limit
 
 
@@ -66,6 +67,7 @@ class View:
     tab: str = TABS[0]
     currency: str = CURRENCIES[0]
     side: list[str] = field(default_factory=list)
+    ensemble: int = 0  # draws of the calibration posterior (0: seed noise only)
 
     def key(self) -> str:
         """A canonical string of what is computed: equal comparisons give equal keys."""
@@ -156,6 +158,8 @@ def to_query(view: View) -> dict[str, str]:
             out[name] = getattr(view, name)
     if view.side:
         out["side"] = ",".join(view.side)
+    if view.ensemble:
+        out["ensemble"] = str(view.ensemble)
     for path in sorted(view.reform):
         out[path] = encode_value(view.reform[path])
     for path in sorted(view.shared):
@@ -197,6 +201,13 @@ def from_query(params: dict[str, Any]) -> tuple[View, list[str]]:
                     f"{name}: {one(name)!r} is not allowed; expected one of {', '.join(allowed)}"
                 )
             setattr(view, name, one(name))
+    if "ensemble" in params:
+        text = one("ensemble")
+        if not text.isdigit() or not 0 <= int(text) <= MAX_ENSEMBLE:
+            raise ScenarioError(
+                f"ensemble: {text!r} is not allowed; expected a whole number 0 to {MAX_ENSEMBLE}"
+            )
+        view.ensemble = int(text)
     if "side" in params:
         view.side = [p for p in one("side").split(",") if p]
         if len(view.side) > MAX_SIDE_BY_SIDE:
@@ -313,6 +324,8 @@ def cli_command(view: View, baseline: Scenario) -> str:
 
     sets = flag("--set", shared) + flag("--set-reform", view.reform)
     tail = f"--replicates {view.replicates} --seed {baseline.seed}"
+    if view.ensemble:
+        tail += f" --ensemble {view.ensemble}"
     preset = preset_path(view.preset).stem
     return " ".join(["datalabour compare baseline", preset, *sets, tail])
 

@@ -19,9 +19,16 @@ from sim.scenario import SCHEMA_VERSION, Scenario
 from . import charts, money_charts, time_charts
 from .brief import build_brief
 from .labels import outcome
-from .runs import Computed
 from .state import CURRENCIES, View, cli_command, to_query
 from .tables import calibration_frame, parameter_differences, weekly_long
+
+
+def show(fig) -> None:
+    """A chart whose exported PNG says what it shows: reform, size and date in the subtitle."""
+    note, stem = st.session_state.get("chart_note", ("", "chart"))
+    fig.update_layout(title_subtitle_text=note, margin_t=80)
+    config = {"toImageButtonOptions": {"filename": stem, "scale": 2}, "displaylogo": False}
+    st.plotly_chart(fig, width="stretch", config=config)
 
 
 def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
@@ -39,7 +46,7 @@ def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
         st.session_state.view = dataclasses.replace(view, currency=currency)
         st.rerun()
     ppp = currency == "PPP"
-    st.plotly_chart(
+    show(
         charts.country_figure(
             table,
             "mean_effective_hourly_pay_ppp_usd" if ppp else "mean_effective_hourly_pay_usd",
@@ -48,27 +55,24 @@ def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
             mark_wages=True,
             title=f"Effective hourly pay ({'int$' if ppp else 'USD'}/h), "
             "unpaid time counted, with each country's minimum wage and floor",
-        ),
-        width="stretch",
+        )
     )
-    st.plotly_chart(
+    show(
         charts.country_figure(
             table,
             "tasker_pay_ppp_usd" if ppp else "tasker_pay_usd",
             names,
             ppp=ppp,
             title=f"Income: weekly pay to taskers in each country ({'int$' if ppp else 'USD'})",
-        ),
-        width="stretch",
+        )
     )
-    st.plotly_chart(
+    show(
         charts.country_figure(
             table,
             "share_under_local_minimum_wage",
             names,
             title="Share of taskers earning under the local minimum wage",
-        ),
-        width="stretch",
+        )
     )
 
 
@@ -78,7 +82,7 @@ def time_tab(comp, reform: Scenario) -> None:
     opts = dict(burn_in_weeks=reform.burn_in_weeks, start_week=reform.policy.start_week)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -90,10 +94,9 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Labels per week",
                 unit="labels",
                 **opts,
-            ),
-            width="stretch",
+            )
         )
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -101,11 +104,10 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Active taskers",
                 unit="taskers",
                 **opts,
-            ),
-            width="stretch",
+            )
         )
     with right:
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -113,10 +115,9 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Median effective hourly pay (USD/h)",
                 unit="USD/h",
                 **opts,
-            ),
-            width="stretch",
+            )
         )
-        st.plotly_chart(
+        show(
             time_charts.weekly_figure(
                 b,
                 r,
@@ -124,8 +125,7 @@ def time_tab(comp, reform: Scenario) -> None:
                 "Automation share",
                 pct=True,
                 **opts,
-            ),
-            width="stretch",
+            )
         )
     st.caption(
         f"Lines: mean over {len(b)} replicates; bands: range over replicates. Grey: baseline; "
@@ -168,8 +168,7 @@ replicates. It covers simulation noise only, not uncertainty in the parameters.
         st.dataframe(diffs, hide_index=True, width="stretch")
 
 
-def share_tab(computed: Computed, view: View, baseline: Scenario, reform: Scenario) -> None:
-    comp = computed.comparison
+def share_tab(comp, view: View, baseline: Scenario, reform: Scenario) -> None:
     query = urlencode(to_query(view))
     try:
         base_url = st.context.url.split("?")[0]
@@ -277,7 +276,7 @@ def _parquet(frame: pd.DataFrame, meta: dict[str, str]) -> bytes:
 
 
 def distribution_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
-    st.plotly_chart(charts.distribution_figure(table, names), width="stretch")
+    show(charts.distribution_figure(table, names))
     st.caption(
         "Bars: 10th to 90th percentile of taskers' effective hourly pay over the summary "
         "window (pay / paid and unpaid hours), mean over replicates; circles: median; red "
@@ -288,7 +287,7 @@ def distribution_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
 def money_tab(table: pd.DataFrame, names: dict[str, str]) -> None:
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(money_charts.money_flow_figure(table), width="stretch")
-        st.plotly_chart(money_charts.money_change_figure(table), width="stretch")
+        show(money_charts.money_flow_figure(table))
+        show(money_charts.money_change_figure(table))
     with right:
-        st.plotly_chart(money_charts.money_sankey(table, names), width="stretch")
+        show(money_charts.money_sankey(table, names))

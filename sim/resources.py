@@ -76,15 +76,43 @@ def memory_available(cgroup: str = "/sys/fs/cgroup") -> int | None:
     return free
 
 
+# address space a run maps beyond its data (interpreter, libraries, thread stacks): a run of
+# 2,000 taskers starts here under `ulimit -v` 650 MB but not 500 MB, and 1M taskers under
+# 1,000 MB (1.5M do not); with headroom. An engineering estimate, not a model parameter.
+ADDRESS_SPACE_BASE = 768 * 2**20
+
+
+def address_space_limit() -> int | None:
+    """This process's address-space limit in bytes (RLIMIT_AS, `ulimit -v`); None if none."""
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 def memory_needed(taskers: int, runs: int = 1) -> int:
     """Estimated peak bytes of `runs` runs of `taskers` potential taskers side by side."""
     return runs * (BASE_BYTES + PEAK_BYTES_PER_TASKER * taskers)
 
 
-def check_memory(taskers: int, runs: int = 1, available: int | None = None) -> None:
-    """Raise ScenarioError if `runs` side-by-side runs of this population cannot fit in memory."""
+def check_memory(
+    taskers: int, runs: int = 1, available: int | None = None, address_space: int | None = None
+) -> None:
+    """Raise ScenarioError if `runs` side-by-side runs of this population cannot fit in memory,
+    or one run not within the process's address-space limit (each worker process has it)."""
     from sim.scenario import ScenarioError
 
+    limit = address_space_limit() if address_space is None else address_space
+    need = ADDRESS_SPACE_BASE + PEAK_BYTES_PER_TASKER * taskers
+    if limit is not None and need > limit:
+        fits = max(0, (limit - ADDRESS_SPACE_BASE) // PEAK_BYTES_PER_TASKER)
+        raise ScenarioError(
+            f"population.taskers: {taskers:,} needs about {need / 2**30:.1f} GB of address "
+            f"space; this process's limit (ulimit -v) is {limit / 2**30:.1f} GB, enough for up "
+            f"to {fits:,} taskers"
+        )
     free = memory_available() if available is None else available
     need = memory_needed(taskers, runs)
     if free is None or need <= free:

@@ -52,7 +52,7 @@ def monkeypatch_module():
 def test_every_widget_comes_from_the_schema_with_description_bounds_and_source(path):
     spec = field_spec(path)
     assert spec.label and spec.description
-    assert path in spec.help and "Source of the default" in spec.help
+    assert path in spec.help and "Default: " in spec.help and "no source given" not in spec.help
     value = get_path(sim.load_scenario(BASELINE).to_dict(), path)
     if spec.kind == "choice":
         assert value in spec.options

@@ -104,3 +104,21 @@ def test_worker_processes_die_with_the_server(how):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_the_dashboard_ensemble_equals_compare_ensemble(monkeypatch):
+    pytest.importorskip("sim.calibration_ensemble", reason="compare --ensemble not in this tree")
+    monkeypatch.setenv("DATALABOUR_DASHBOARD_WORKERS", "1")
+    from dashboard.runs import EnsembleJob
+    from sim.compare import compare
+
+    small = {"population.taskers": 1000, "weeks": 14, "burn_in_weeks": 2}
+    base = sim.load_scenario(BASELINE, small)
+    reform = base.with_overrides({"policy.paid_rejections": True})
+    library = compare(base, reform, 2, ensemble=3)
+    job = EnsembleJob(compare(base, reform, 2), 3, "test")
+    assert wait_for(job.finished, 300)
+    columns = ["scope", "group", "outcome", "ensemble_low", "ensemble_high", "share_same_sign"]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(job.table()[columns], library.table[columns])

@@ -288,3 +288,26 @@ def test_upload_alias_bomb_refused_fast() -> None:
 
     with deadline(5), pytest.raises(ScenarioError, match="more than 100,000 values"):
         load_scenario_text(f"extends: baseline\ncountries: [{LAUGHS}]\n", "up.yaml")
+
+
+# ---- the memory guard under ulimit -v --------------------------------------------------------
+def test_memory_guard_honours_the_address_space_limit(tmp_path: Path) -> None:
+    """Under ``ulimit -v`` (RLIMIT_AS) a run too large for it is refused before it starts."""
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [str(EXE), "run", BASE, "--taskers", "10000000", "--weeks", "2", "--out", str(out)],
+        capture_output=True, text=True, timeout=120, preexec_fn=_limited(3),
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "population.taskers: 10,000,000" in proc.stderr and "ulimit -v" in proc.stderr
+    assert not out.exists()
+
+
+def test_address_space_check_passes_what_fits() -> None:
+    from sim.resources import ADDRESS_SPACE_BASE, PEAK_BYTES_PER_TASKER, check_memory
+
+    limit = ADDRESS_SPACE_BASE + PEAK_BYTES_PER_TASKER * 1_000_000
+    check_memory(1_000_000, available=2**50, address_space=limit)
+    with pytest.raises(ScenarioError, match=r"1,000,001 .*\(ulimit -v\).* up to 1,000,000 taskers"):
+        check_memory(1_000_001, available=2**50, address_space=limit)

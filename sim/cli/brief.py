@@ -100,6 +100,6 @@ def brief(
     if whole_run:
         words.append("--whole-run")
     words += ["--out", str(out)]
-    html = build_brief(comp, shlex.join(words), ensemble=getattr(comp, "ensemble", None))
+    html = build_brief(comp, shlex.join(words))
     write_atomically(out, html)
     console.print(f"brief written to {out} ({len(html) // 1024} KB)")
