@@ -21,16 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import (
-    SCHEMA_VERSION,
-    Scenario,
-    ScenarioError,
-    deep_merge,
-    from_dict,
-    load_scenario,
-    parse_scenario_text,
-    read_scenario_dict,
-)
+from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError
+from sim.scenario_files import load_scenario, load_scenario_text, parse_scenario_text
 
 from .schema import BASELINE, SCENARIOS, SHARED, flatten_diff, get_path
 
@@ -52,7 +44,6 @@ CURRENCIES = ("USD", "PPP")
 WINDOWS = ("after_start", "whole")
 MAX_SIDE_BY_SIDE = 4
 DEFAULT_ENSEMBLE, MAX_ENSEMBLE = 20, 100
-MAX_UPLOAD_BYTES = 1_000_000  # a scenario file is a few kB; #17 asks for a size limit
 
 
 @dataclass
@@ -257,30 +248,15 @@ def _differs(data: dict[str, Any], path: str, value: Any) -> bool:
 def read_upload(name: str, content: bytes) -> tuple[Scenario, set[str]]:
     """A scenario from an uploaded YAML file, and the dotted paths the file itself sets.
 
-    ``extends:`` may only name a bundled scenario (``baseline`` or ``baseline.yaml``); the
-    name is checked against the list of bundled files before any file is opened.
+    Read by the one strict loader (size, UTF-8, nesting, aliases, duplicate keys);
+    ``extends:`` may only name a bundled scenario (``baseline`` or ``baseline.yaml``), checked
+    against the list of bundled files before any file is opened.
     """
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(
-            f"{name}: {len(content):,} bytes is too large; expected a scenario YAML of at most "
-            f"{MAX_UPLOAD_BYTES:,} bytes"
-        )
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{name}: not a UTF-8 text file; expected a scenario YAML") from None
-    data = parse_scenario_text(text, name)
-    explicit = set(_leaves({k: v for k, v in data.items() if k != "extends"}))
-    parent = data.pop("extends", None)
-    if parent is not None:
-        bundled = {**{p.name: p for p in presets().values()}, **presets()}
-        if not isinstance(parent, str) or parent not in bundled:
-            raise ScenarioError(
-                f"extends: {parent!r} is not allowed; expected the name of a bundled scenario "
-                f"({', '.join(presets())})"
-            )
-        data = deep_merge(read_scenario_dict(bundled[parent]), data)
-    return from_dict(data), explicit
+    data = parse_scenario_text(content, name)
+    sets = data.get("set")
+    explicit = set(_leaves({k: v for k, v in data.items() if k not in ("extends", "set")}))
+    explicit |= {str(k) for k in sets} if isinstance(sets, dict) else set()
+    return load_scenario_text(content, name, bundled_only=True), explicit
 
 
 def _leaves(data: Any, prefix: str = "") -> list[str]:
