@@ -126,11 +126,15 @@ def compare(
         table.add_column(col, justify="right" if col != "outcome" else "left")
     for _, r in head.iterrows():
         ratio = r.paired_ci_halfwidth / r.unpaired_ci_halfwidth if r.unpaired_ci_halfwidth else 0
-        extra = [f"[{r.ensemble_low:+.3g}, {r.ensemble_high:+.3g}]", f"{r.share_same_sign:.0%}"]
+        extra = (
+            [f"[{r.ensemble_low:+.3g}, {r.ensemble_high:+.3g}]", f"{r.share_same_sign:.0%}"]
+            if ensemble
+            else []
+        )
         table.add_row(
             r.outcome, r.group, f"{r.baseline_mean:.4g}", f"{r.reform_mean:.4g}", f"{r.delta:+.3g}",
             f"[{r.delta_ci_low:+.3g}, {r.delta_ci_high:+.3g}]", f"{r.relative_change:+.1%}",
-            f"{ratio:.2f}", *(extra if ensemble else []),
+            f"{ratio:.2f}", *extra,
         )
     console.print(table)
     if out is not None:
