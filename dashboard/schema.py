@@ -54,7 +54,7 @@ ADVANCED = [
     "behaviour.reputation_power",
     "behaviour.search_hours_per_paid_hour",
     "behaviour.hourly_shirking",
-    "behaviour.floor_screening",
+    "behaviour.monitoring_output_loss",
     "population.reservation_wage_sigma",
 ]
 SHARED = RUN_SETTINGS + ADVANCED

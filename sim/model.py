@@ -247,6 +247,7 @@ class LabourMarketModel(mesa.Model):
         self.fake_labels = 0.0
         self.llm_detected = 0.0
         self.genuine_quality = 0.0
+        self.usable_tasks_done = 0.0
 
     def match_and_work(self, jobs: list[Job]) -> None:
         """Each platform allocates its jobs to its active taskers; they work."""
@@ -277,15 +278,9 @@ class LabourMarketModel(mesa.Model):
         self._combine_week([closed for _, closed in done])
 
     def _combine_week(self, closed: list[ClosedWeek]) -> None:
-        """The runs of platforms' closes, in platform order: top-ups billed to labs, flows."""
-        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
-        topups = [t for part in closed for t in part.topups]
-        for p, total_topup in enumerate(topups):
-            if total_topup > 0:
-                lab_pay = self.lab_platform_pay[:, p]
-                share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
-                self.lab_platform_pay[:, p] += total_topup * share
-                self.topup_by_platform[p] += total_topup
+        """The runs of platforms' closes, in platform order: the week's flows (top-ups were
+        billed with the jobs that caused them, `_book`)."""
+        n_p, n_c = len(self.platforms), len(self.iso3)
 
         def joined(key: str) -> np.ndarray:
             return np.concatenate([getattr(part, key) for part in closed], axis=-1)
@@ -303,11 +298,15 @@ class LabourMarketModel(mesa.Model):
         for job in settled:
             quality = job.genuine + job.fake * llm_quality
             stream, lab, platform = job.job.stream, job.job.lab, job.job.platform
+            pay = job.pay + job.topup  # the job's share of floor top-ups: part of its cost
             self.stream_accepted[stream] += job.accepted
             self.stream_done[stream] += job.done
-            self.stream_cost[stream] += job.pay * (1.0 + self.terms.fee_share[platform])
+            self.stream_cost[stream] += pay * (1.0 + self.terms.fee_share[platform])
             self.stream_quality[stream] += quality
-            self.lab_platform_pay[lab, platform] += job.pay
+            self.lab_platform_pay[lab, platform] += pay
+            self.topup_by_platform[platform] += job.topup
+            if self.task_types[job.job.task].llm_usable:
+                self.usable_tasks_done += job.done
             self.lab_platform_quality[lab, platform] += quality
             self.fake_labels += job.fake
             self.llm_detected += job.detected
@@ -385,11 +384,11 @@ class LabourMarketModel(mesa.Model):
         for lab in self.labs:
             lab.learn(
                 self.stream_done,
-                self.stream_accepted,
                 self.stream_cost,
                 self.stream_quality,
                 self.lab_platform_pay[lab.index] * (1.0 + self.terms.fee_share),
                 self.lab_platform_quality[lab.index],
+                float(self.lab_spend[lab.index]),
             )
 
     def _offer_cut_by_platform(self) -> np.ndarray:
