@@ -144,11 +144,13 @@ def write_policy_report(
     replicates: int,
     progress: Callable[[], None] | None = None,
     ensemble: int | None = None,
+    overrides: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Regenerate the generated section of `doc` (created if missing); with `ensemble`, each
-    delta's range over that many posterior draws and its robustness verdict."""
-    baseline = load_scenario(scenarios / "baseline.yaml")
-    reforms = [load_scenario(p) for p in policy_scenarios(scenarios)]
+    """Regenerate the generated section of `doc` (created if missing); `overrides` apply to
+    every scenario; with `ensemble`, each delta's range over that many posterior draws and its
+    robustness verdict."""
+    baseline = load_scenario(scenarios / "baseline.yaml", overrides)
+    reforms = [load_scenario(p, overrides) for p in policy_scenarios(scenarios)]
     table, robust = headline_deltas(baseline, reforms, replicates, progress, ensemble)
     block = render(table, replicates, baseline, robust, ensemble)
     text = doc.read_text() if doc.exists() else f"# Policy levers\n\n{BEGIN}\n{END}\n"
@@ -158,5 +160,6 @@ def write_policy_report(
         text = head + block + tail
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
     return table
