@@ -24,16 +24,8 @@ from typing import Any
 import yaml
 
 from dashboard.schema import BASELINE, ROOT, SCENARIOS, SHARED, flatten_diff, get_path
-from sim.scenario import (
-    SCHEMA_VERSION,
-    Scenario,
-    ScenarioError,
-    deep_merge,
-    from_dict,
-    load_scenario,
-    parse_scenario_text,
-    read_scenario_dict,
-)
+from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError, load_scenario
+from sim.scenario_files import load_scenario_text, parse_scenario_text
 
 BOTH = "both."
 RESERVED = {"v", "preset", "replicates", "window", "tab", "currency", "side", "ensemble"}
@@ -53,7 +45,6 @@ CURRENCIES = ("USD", "PPP")
 WINDOWS = ("after_start", "whole")
 MAX_SIDE_BY_SIDE = 4
 DEFAULT_ENSEMBLE, MAX_ENSEMBLE = 20, 100
-MAX_UPLOAD_BYTES = 1_000_000  # a scenario file is a few kB; #17 asks for a size limit
 
 
 @dataclass
@@ -256,30 +247,13 @@ def _differs(data: dict[str, Any], path: str, value: Any) -> bool:
 def read_upload(name: str, content: bytes) -> tuple[Scenario, set[str]]:
     """A scenario from an uploaded YAML file, and the dotted paths the file itself sets.
 
-    ``extends:`` may only name a bundled scenario (``baseline`` or ``baseline.yaml``); the
-    name is checked against the list of bundled files before any file is opened.
+    Read by `sim.scenario_files.load_scenario_text` (size, encoding, nesting and alias limits;
+    ``extends:`` may only name a bundled scenario, and no other file is opened).
     """
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(
-            f"{name}: {len(content):,} bytes is too large; expected a scenario YAML of at most "
-            f"{MAX_UPLOAD_BYTES:,} bytes"
-        )
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{name}: not a UTF-8 text file; expected a scenario YAML") from None
-    data = parse_scenario_text(text, name)
-    explicit = set(_leaves({k: v for k, v in data.items() if k != "extends"}))
-    parent = data.pop("extends", None)
-    if parent is not None:
-        bundled = {**{p.name: p for p in presets().values()}, **presets()}
-        if not isinstance(parent, str) or parent not in bundled:
-            raise ScenarioError(
-                f"extends: {parent!r} is not allowed; expected the name of a bundled scenario "
-                f"({', '.join(presets())})"
-            )
-        data = deep_merge(read_scenario_dict(bundled[parent]), data)
-    return from_dict(data), explicit
+    data = parse_scenario_text(content, name)
+    own = {k: v for k, v in data.items() if k not in ("extends", "set")}
+    explicit = set(_leaves(own)) | set(data.get("set") or {})
+    return load_scenario_text(content, name), explicit
 
 
 def _leaves(data: Any, prefix: str = "") -> list[str]:
