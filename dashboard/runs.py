@@ -448,7 +448,6 @@ class EnsembleJob:
     def table(self):
         """The comparison's table with ensemble_low/high/mean and share_same_sign added."""
         from sim.calibration_ensemble import ensemble_columns, ensemble_deltas
-
         from sim.compare import _rows
 
         comp = self.comparison

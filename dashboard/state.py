@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 
 from dashboard.schema import BASELINE, ROOT, SCENARIOS, SHARED, flatten_diff, get_path
-from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError, load_scenario
-from sim.scenario_files import load_scenario_text, parse_scenario_text
+from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError
+from sim.scenario_files import load_scenario, load_scenario_text, parse_scenario_text
 
 BOTH = "both."
 RESERVED = {"v", "preset", "replicates", "window", "tab", "currency", "side", "ensemble"}
@@ -247,13 +247,15 @@ def _differs(data: dict[str, Any], path: str, value: Any) -> bool:
 def read_upload(name: str, content: bytes) -> tuple[Scenario, set[str]]:
     """A scenario from an uploaded YAML file, and the dotted paths the file itself sets.
 
-    Read by `sim.scenario_files.load_scenario_text` (size, encoding, nesting and alias limits;
-    ``extends:`` may only name a bundled scenario, and no other file is opened).
+    Read by the one strict loader (size, UTF-8, nesting, aliases, duplicate keys);
+    ``extends:`` may only name a bundled scenario (``baseline`` or ``baseline.yaml``), checked
+    against the list of bundled files before any file is opened.
     """
     data = parse_scenario_text(content, name)
-    own = {k: v for k, v in data.items() if k not in ("extends", "set")}
-    explicit = set(_leaves(own)) | set(data.get("set") or {})
-    return load_scenario_text(content, name), explicit
+    sets = data.get("set")
+    explicit = set(_leaves({k: v for k, v in data.items() if k not in ("extends", "set")}))
+    explicit |= {str(k) for k in sets} if isinstance(sets, dict) else set()
+    return load_scenario_text(content, name, bundled_only=True), explicit
 
 
 def _leaves(data: Any, prefix: str = "") -> list[str]:

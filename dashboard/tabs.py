@@ -45,32 +45,41 @@ def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
         st.session_state.view = dataclasses.replace(view, currency=currency)
         st.rerun()
     ppp = currency == "PPP"
+    net = st.radio(
+        "Pay", ["gross", "net"], horizontal=True, key="pay_basis",
+        help="Net: what taskers keep after the contributions and income tax due on declared "
+        "platform income (sim/data/contributions.csv; most taskers do not declare).",
+    ) == "net"
+    hourly = "mean_net_effective_hourly_pay_usd" if net else "mean_effective_hourly_pay_usd"
+    income = "tasker_net_pay_usd" if net else "tasker_pay_usd"
+    basis = "net " if net else ""
     show(
         charts.country_figure(
             table,
-            "mean_effective_hourly_pay_ppp_usd" if ppp else "mean_effective_hourly_pay_usd",
+            hourly.replace("_usd", "_ppp_usd") if ppp else hourly,
             names,
             ppp=ppp,
             mark_wages=True,
-            title=f"Effective hourly pay ({'int$' if ppp else 'USD'}/h), "
+            title=f"Effective hourly {basis}pay ({'int$' if ppp else 'USD'}/h), "
             "unpaid time counted, with each country's minimum wage and floor",
         )
     )
     show(
         charts.country_figure(
             table,
-            "tasker_pay_ppp_usd" if ppp else "tasker_pay_usd",
+            income.replace("_usd", "_ppp_usd") if ppp else income,
             names,
             ppp=ppp,
-            title=f"Income: weekly pay to taskers in each country ({'int$' if ppp else 'USD'})",
+            title=f"Income: weekly {basis}pay to taskers in each country "
+            f"({'int$' if ppp else 'USD'})",
         )
     )
     show(
         charts.country_figure(
             table,
-            "share_under_local_minimum_wage",
+            "share_under_local_minimum_wage" + ("_on_net_pay" if net else ""),
             names,
-            title="Share of taskers earning under the local minimum wage",
+            title=f"Share of taskers earning under the local minimum wage ({basis or 'gross '}pay)",
         )
     )
 

@@ -1,4 +1,4 @@
-"""Calibration report: the baseline's outputs against the targets of sim/data/targets.yaml."""
+"""Calibration targets and the replicate check: the baseline's outputs against published figures."""
 
 from __future__ import annotations
 
@@ -24,13 +24,28 @@ def largest_platform(summary: dict[str, Any]) -> str:
     return max(by, key=lambda n: by[n].get("taskers_with_paid_work", 0))
 
 
-def statistic(summary: dict[str, Any], spec: str) -> float:
-    """Read a target statistic such as 'overall.x', 'platform:NAME.x', 'ratio:A/B+C.x'."""
+def human_share_change(weekly: Any, week: int) -> float:
+    """Relative change of the human share of the labs' feedback tasks from week 0 to `week`."""
+    human = 1.0 - weekly["automation_share"].to_numpy(dtype=float)
+    week = min(week, len(human) - 1)
+    return float(human[week] / human[0] - 1.0) if human[0] > 0 else float("nan")
+
+
+def statistic(result: RunResult | dict[str, Any], spec: str) -> float:
+    """A target statistic: 'overall.x', 'platform:NAME.x', 'ratio:A/B+C.x', 'country:ISO3.x',
+    'largest_platform.x' or 'human_share_change:WEEK' (that one needs a RunResult)."""
+    if spec.startswith("human_share_change:"):
+        if not isinstance(result, RunResult):
+            raise ValueError(f"statistic {spec!r} needs a RunResult, not a summary")
+        return human_share_change(result.weekly, int(spec.split(":", 1)[1]))
+    summary = result.summary if isinstance(result, RunResult) else result
     part, key = spec.split(".", 1)
     if part == "overall":
         return float(summary["overall"][key])
     if part == "largest_platform":
         return float(summary["by_platform"][largest_platform(summary)][key])
+    if part.startswith("country:"):
+        return float(summary["by_country"][part.split(":", 1)[1]][key])
     if part.startswith("platform:"):
         return float(summary["by_platform"][part.split(":", 1)[1]][key])
     if part.startswith("ratio:"):
@@ -45,7 +60,7 @@ def calibration_report(results: list[RunResult]) -> dict[str, Any]:
     """Each target with the model's mean and spread over replicates, and pass or fail."""
     rows = []
     for t in load_targets():
-        values = [statistic(r.summary, t["statistic"]) for r in results]
+        values = [statistic(r, t["statistic"]) for r in results]
         mean = statistics.fmean(values)
         sd = statistics.stdev(values) if len(values) > 1 else 0.0
         lo, hi = t["accepted"]

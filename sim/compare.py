@@ -45,6 +45,7 @@ class Comparison:
     baseline_runs: list[RunResult]
     reform_runs: list[RunResult]
     table: pd.DataFrame
+    ensemble: dict | None = None  # draws, posterior and particles of compare(ensemble=N)
 
     def headline(self) -> pd.DataFrame:
         t = self.table
@@ -68,6 +69,8 @@ class Comparison:
             "replicates": len(self.seeds),
             "rows": json.loads(self.table.to_json(orient="records")),
         }
+        if self.ensemble is not None:
+            payload["ensemble"] = self.ensemble
         (out / "comparison.json").write_text(json.dumps(payload, indent=2))
 
 
@@ -114,9 +117,21 @@ def compare(
     seed: int | None = None,
     progress: Callable[[], None] | None = None,
     runner: Callable[[Scenario, int], RunResult] = run,
+    ensemble: int | None = None,
+    posterior: str | Path | None = None,
 ) -> Comparison:
-    """Run baseline and reform with the same seeds per replicate and pair the differences."""
-    seeds = replicate_seeds(baseline.seed if seed is None else seed, replicates)
+    """Run baseline and reform with the same seeds per replicate and pair the differences.
+
+    With `ensemble=N`, also run both at N particles of the calibration posterior (drawn by
+    weight, one common seed per draw) and add ensemble_low/high (5th/95th percentile of the
+    per-draw deltas) and share_same_sign to the table.
+    """
+    root = baseline.seed if seed is None else seed
+    seeds = replicate_seeds(root, replicates)
+    if ensemble:  # a bad posterior fails before any run
+        from sim.calibration_ensemble import ensemble_particles
+
+        particles = ensemble_particles(baseline, ensemble, root, posterior)
     base_runs, reform_runs = [], []
     for s in seeds:
         base_runs.append(runner(baseline, s))
@@ -126,4 +141,14 @@ def compare(
         if progress:
             progress()
     table = paired_table(base_runs, reform_runs)
-    return Comparison(baseline, reform, seeds, base_runs, reform_runs, table)
+    comp = Comparison(baseline, reform, seeds, base_runs, reform_runs, table)
+    if ensemble:
+        from sim.calibration_ensemble import POSTERIOR, ensemble_columns, ensemble_deltas
+
+        deltas = ensemble_deltas(baseline, reform, particles, replicate_seeds(root + 1, ensemble),
+                                 _rows, runner, progress)
+        comp.table = table.merge(ensemble_columns(deltas), on=["scope", "group", "outcome"],
+                                 how="left")
+        comp.ensemble = {"draws": ensemble, "posterior": str(posterior or POSTERIOR),
+                         "particles": particles}
+    return comp

@@ -270,3 +270,7 @@ class NetPay:
             row["net_income_per_active_tasker_usd"] = (
                 row["tasker_net_pay_usd"] / active if active > 0 else 0.0
             )
+            # a country's price level is one number: its PPP dollars are USD / plr exactly
+            price_level = float(model.price_level[c])
+            for key in ("mean_net_effective_hourly_pay_usd", "tasker_net_pay_usd"):
+                row[key.replace("_usd", "_ppp_usd")] = row[key] / price_level

@@ -227,7 +227,8 @@ REGISTRY: tuple[Outcome, ...] = (
        "Pay to taskers after the contributions, income tax and withholding they owe.",
        ("overall", "country", "weekly"), module="netpay", short="Net pay/wk"),
     _O("tasker_net_pay_ppp_usd", "Net pay to taskers (PPP)", "int$/week", HIGHER,
-       "Net pay to taskers in purchasing-power dollars.", MARKET, module="netpay"),
+       "Net pay to taskers in purchasing-power dollars.", ("overall", "country", "weekly"),
+       module="netpay", group_aggregation="derived"),
     _O("contributions_and_taxes_usd", "Contributions and taxes", "USD/week", NEUTRAL,
        "Social contributions and income tax due on platform pay (taskers' and platforms' "
        "parts) plus tax withheld at source.", ("overall", "country", "weekly"),
@@ -263,6 +264,9 @@ REGISTRY: tuple[Outcome, ...] = (
        "int$/h", HIGHER, "Median net effective hourly pay in purchasing-power dollars, each "
        "tasker's at their country's price level.", ("overall", "country"), "window",
        module="netpay"),
+    _O("mean_net_effective_hourly_pay_ppp_usd", "Mean net effective hourly pay (PPP)", "int$/h",
+       HIGHER, "Mean net effective hourly pay in purchasing-power dollars.", GROUP_ONLY,
+       "derived", module="netpay"),
 )
 del _O
 
@@ -293,15 +297,19 @@ def _selection(*keys: str) -> tuple[str, ...]:
 
 # The outcomes each view shows, in its order (labels, units and formats come from the registry)
 SUMMARY_TABLE = _selection(  # `datalabour run` prints these
-    "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd",
-    "mean_paid_hourly_pay_usd", "unpaid_share", "share_under_local_minimum_wage",
+    "median_effective_hourly_pay_usd", "median_net_effective_hourly_pay_usd",
+    "mean_effective_hourly_pay_usd", "mean_paid_hourly_pay_usd", "unpaid_share",
+    "share_under_local_minimum_wage", "share_under_local_minimum_wage_on_net_pay",
+    "share_keeping_less_than_nothing",
     "share_wanting_more_work", "active_taskers", "labels_human", "labels_ai",
     "automation_share", "lab_spend_usd", "cost_per_quality_adjusted_label_usd",
     "tasker_share_of_lab_price",
 )
 HEADLINE = _selection(  # compare's headline
-    "median_effective_hourly_pay_usd", "mean_effective_hourly_pay_usd", "tasker_pay_usd",
-    "share_under_local_minimum_wage", "unpaid_share", "labels_human", "quality_adjusted_labels",
+    "median_effective_hourly_pay_usd", "median_net_effective_hourly_pay_usd",
+    "mean_effective_hourly_pay_usd", "tasker_pay_usd", "tasker_net_pay_usd",
+    "share_under_local_minimum_wage", "share_under_local_minimum_wage_on_net_pay",
+    "unpaid_share", "labels_human", "quality_adjusted_labels",
     "cost_per_quality_adjusted_label_usd", "automation_share", "active_taskers",
 )
 CARDS = _selection(  # the dashboard's headline cards
@@ -310,7 +318,8 @@ CARDS = _selection(  # the dashboard's headline cards
     "cost_per_quality_adjusted_label_usd", "automation_share", "lab_spend_usd",
 )
 POLICY_REPORT = _selection(  # docs/policies.md's columns
-    "median_effective_hourly_pay_usd", "share_under_local_minimum_wage", "unpaid_share",
+    "median_effective_hourly_pay_usd", "median_net_effective_hourly_pay_usd",
+    "share_under_local_minimum_wage", "unpaid_share",
     "active_taskers", "paid_hours", "labels_human", "quality_adjusted_labels",
     "cost_per_quality_adjusted_label_usd", "automation_share",
 )

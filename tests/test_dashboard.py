@@ -233,3 +233,16 @@ def test_each_tab_draws_when_opened_and_only_then(tab, expect):
         "download": lambda: at.get("download_button"),
     }[expect]()
     assert drawn, (tab, kinds)
+
+
+def test_country_tab_switches_between_gross_and_net_pay():
+    at = start()
+    at.session_state["tab"] = "By country"
+    at.run(timeout=TIMEOUT)
+    assert at.radio(key="pay_basis").value == "gross"
+    gross = [c.proto.spec for c in at.get("plotly_chart")]
+    at.radio(key="pay_basis").set_value("net").run(timeout=TIMEOUT)
+    assert not at.exception and not at.error
+    net = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(net) == len(gross) == 3
+    assert all("net" in spec for spec in net) and net != gross

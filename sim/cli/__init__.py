@@ -6,6 +6,7 @@ a new command goes in a module of its own, imported here.
 
 from sim.cli import (  # noqa: F401  (registers the commands)
     brief,
+    calibration_commands,
     discover,
     model_commands,
     outcomes,

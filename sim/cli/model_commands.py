@@ -1,8 +1,7 @@
-"""Commands that run the model: run, validate, calibrate, compare, policy-report, dashboard."""
+"""Commands that run the model: run, validate, compare, policy-report, dashboard."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -23,7 +22,6 @@ from sim.cli.base import (
     progress_bar,
     save_out,
 )
-from sim.result_folder import atomic_output
 from sim.scenario import ScenarioError
 
 
@@ -75,56 +73,6 @@ def validate(
 
 
 @app.command()
-def calibrate(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML")] = Path(
-        "scenarios/baseline.yaml"
-    ),
-    sets: SetOpt = None,
-    replicates: Annotated[int, typer.Option(min=1, help="runs with different seeds")] = 5,
-    out: Annotated[Path | None, typer.Option(help="folder for calibration.json and .md")] = None,
-    overwrite: OverwriteOpt = False,
-) -> None:
-    """Run the baseline R times and check every published target (sim/data/targets.yaml)."""
-    import sim
-    from sim.calibration import calibration_report, markdown
-    from sim.compare import replicate_seeds
-
-    scn = load(scenario, sets)
-    check_out(out, overwrite)
-    results = []
-    with progress_bar() as bar:
-        task = bar.add_task("calibration runs", total=replicates)
-        for s in replicate_seeds(scn.seed, replicates):
-            results.append(sim.run(scn, s))
-            bar.advance(task)
-    report = calibration_report(results)
-    table = Table(title=f"calibration of {scn.name} ({replicates} replicates)")
-    for col in ("target", "accepted", "model mean", "sd", "result", "source"):
-        table.add_column(col, overflow="fold")
-    for r in report["targets"]:
-        table.add_row(
-            r["target"],
-            f"{r['accepted_low']:g}-{r['accepted_high']:g}",
-            f"{r['model_mean']:.3g}",
-            f"{r['model_sd']:.2g}",
-            "[green]pass[/]" if r["pass"] else "[red]FAIL[/]",
-            r["source"],
-        )
-    console.print(table)
-    if out is not None:
-
-        def write() -> None:
-            with atomic_output(out, overwrite) as folder:
-                (folder / "calibration.json").write_text(json.dumps(report, indent=2))
-                (folder / "calibration.md").write_text(markdown(report))
-
-        save_out(write, out)
-        console.print(f"written {out}/calibration.json and calibration.md")
-    if not report["all_pass"]:
-        raise typer.Exit(1)
-
-
-@app.command()
 def compare(
     baseline: Annotated[Path, typer.Argument(help="baseline scenario YAML")],
     reform: Annotated[Path, typer.Argument(help="reform scenario YAML")],
@@ -133,27 +81,43 @@ def compare(
     seed: Annotated[int | None, typer.Option(help="root seed of the replicates")] = None,
     out: Annotated[Path | None, typer.Option(help="folder for comparison.csv/json")] = None,
     overwrite: OverwriteOpt = False,
+    ensemble: Annotated[
+        int | None, typer.Option(min=2, help="also run N draws of the calibration posterior")
+    ] = None,
+    posterior: Annotated[Path | None, typer.Option(help="posterior for --ensemble")] = None,
 ) -> None:
-    """Reform vs baseline with common random numbers: paired deltas with 95% intervals."""
+    """Reform vs baseline with common random numbers: paired deltas with 95% intervals.
+
+    With --ensemble N, also the spread of the delta over N draws of the calibration posterior.
+    """
     from sim.compare import compare as run_compare
 
     base = load(baseline, None)
     ref = load(reform, sets)
     check_out(out, overwrite)
     with progress_bar() as bar:
-        task = bar.add_task(f"{base.name} vs {ref.name}", total=2 * replicates)
-        comp = run_compare(base, ref, replicates, seed, progress=lambda: bar.advance(task))
+        total = 2 * (replicates + (ensemble or 0))
+        task = bar.add_task(f"{base.name} vs {ref.name}", total=total)
+        try:
+            comp = run_compare(base, ref, replicates, seed, progress=lambda: bar.advance(task),
+                               ensemble=ensemble, posterior=posterior)
+        except ScenarioError as e:
+            fail(str(e))
     head = comp.headline()
     table = Table(title=f"{ref.name} vs {base.name}: {replicates} paired replicates")
-    for col in ("outcome", "group", "baseline", "reform", "delta", "95% CI", "change",
-                "CI width paired/unpaired"):
+    cols = ["outcome", "group", "baseline", "reform", "delta", "95% CI", "change",
+            "CI width paired/unpaired"]
+    if ensemble:
+        cols += [f"posterior 90% ({ensemble} draws)", "same sign"]
+    for col in cols:
         table.add_column(col, justify="right" if col != "outcome" else "left")
     for _, r in head.iterrows():
         ratio = r.paired_ci_halfwidth / r.unpaired_ci_halfwidth if r.unpaired_ci_halfwidth else 0
+        extra = [f"[{r.ensemble_low:+.3g}, {r.ensemble_high:+.3g}]", f"{r.share_same_sign:.0%}"]
         table.add_row(
             r.outcome, r.group, f"{r.baseline_mean:.4g}", f"{r.reform_mean:.4g}", f"{r.delta:+.3g}",
             f"[{r.delta_ci_low:+.3g}, {r.delta_ci_high:+.3g}]", f"{r.relative_change:+.1%}",
-            f"{ratio:.2f}",
+            f"{ratio:.2f}", *(extra if ensemble else []),
         )
     console.print(table)
     if out is not None:

@@ -29,3 +29,26 @@ def test_targets_are_not_parameters():
     names = set(sim.load_scenario(BASELINE).to_dict().keys())
     for t in load_targets():
         assert t["statistic"].split(".")[-1] not in names
+
+
+@pytest.mark.slow
+def test_calibration_population_matches_20k_within_noise():
+    """ABC runs at CALIBRATION_TASKERS: each target's mean over seeds matches 20,000 taskers
+    within three standard errors of the difference (or a tenth of the target's range)."""
+    import numpy as np
+
+    from sim.calibration import statistic
+    from sim.calibration_abc import CALIBRATION_TASKERS
+
+    scn = sim.load_scenario(BASELINE)
+    seeds = replicate_seeds(7, 3)
+    values = {}
+    for n in (CALIBRATION_TASKERS, 20_000):
+        runs = [sim.run(scn.with_overrides({"population.taskers": n}), s) for s in seeds]
+        values[n] = np.array([[statistic(r, t["statistic"]) for t in load_targets()] for r in runs])
+    small, full = values[CALIBRATION_TASKERS], values[20_000]
+    se = np.sqrt(small.var(axis=0, ddof=1) / 3 + full.var(axis=0, ddof=1) / 3)
+    gap = np.abs(small.mean(axis=0) - full.mean(axis=0))
+    for i, t in enumerate(load_targets()):
+        lo, hi = t["accepted"]
+        assert gap[i] <= max(3 * se[i], 0.1 * (hi - lo)), (t["name"], gap[i], se[i])
