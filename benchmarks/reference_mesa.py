@@ -229,15 +229,21 @@ class ReferenceModel(LabourMarketModel):
         mon = float(self.terms.monitoring[plat.index])
         detect = min(1.0, b.llm_detection_base + b.llm_detection_monitoring * mon)
         tracked = 1.0 - b.tracker_idle_deduction * mon
+        share_llm = b.llm_share_of_labels_when_used
+        paid_rejections = bool(self.terms.paid_rejections[plat.index])
+        settled, job_paid_hours = [], []  # per job: its totals; {tasker: paid hours}
         for job in sorted(jobs, key=lambda j: -j.offer_usd_per_hour):
             task = self.task_types[job.task]
             threshold = max(task.skill_threshold, plat.spec.skill_threshold)
-            capacity, weight, minutes = [], [], []
+            capacity, weight, minutes, llm_share, reject = [], [], [], [], []
             for t in members:
-                llm = t.uses_llm and task.llm_usable
-                minutes.append(
-                    job.minutes_per_task / (t.speed * (1.0 + b.llm_speedup if llm else 1.0))
-                )
+                # a user has the LLM do a share of usable labels: faster, detected or fake
+                phi = share_llm if t.uses_llm and task.llm_usable else 0.0
+                human_reject = plat.spec.rejection_strictness * (1 - t.work_accuracy)
+                llm_share.append(phi)
+                reject.append((1 - phi) * human_reject + phi * detect)
+                per_task = (1 - phi) + phi / (1.0 + b.llm_speedup)  # median-speed time share
+                minutes.append(job.minutes_per_task * per_task / t.speed)
                 ok = (
                     job.allowed[t.country]
                     and t.hours_left > 0
@@ -246,24 +252,20 @@ class ReferenceModel(LabourMarketModel):
                 )
                 capacity.append(t.hours_left * 60.0 / minutes[-1] if ok else 0.0)
                 w = capacity[-1] * t.reputation
-                if t.floor > 0 and not hourly:
-                    reject = (
-                        detect if llm else plat.spec.rejection_strictness * (1 - t.work_accuracy)
-                    )
-                    pay = job.rate_usd_per_task * t.local * 60.0 / minutes[-1] * (1.0 - reject)
-                    w *= min(max(pay / t.floor, 0.0), 1.0) ** b.floor_screening
+                if t.floor > 0 and not hourly:  # contracted / full cost of the tasker's work
+                    pay = job.rate_usd_per_task * t.local * 60.0 / minutes[-1] * (1.0 - reject[-1])
+                    w *= min(max(pay / t.floor, 0.0), 1.0) ** b.reputation_power
                 weight.append(w)
             done = accepted_sum = genuine = pay_sum = fake = detected = 0.0
             given = share_out(job.tasks, capacity, weight)
-            for t, n, mins in zip(members, given, minutes, strict=True):
+            job_paid_hours.append({})
+            for t, n, mins, phi, rej in zip(members, given, minutes, llm_share, reject,
+                                            strict=True):
                 if n <= 0:
                     continue
-                llm = t.uses_llm and task.llm_usable
                 hours = n * mins / 60.0
                 t.hours_left = max(t.hours_left - hours, 0.0)
-                rejected = n * (
-                    detect if llm else plat.spec.rejection_strictness * (1 - t.work_accuracy)
-                )
+                rejected = n * rej
                 accepted = n - rejected
                 if hourly:
                     pay, paid_hours = (
@@ -271,25 +273,23 @@ class ReferenceModel(LabourMarketModel):
                         hours * tracked,
                     )
                 else:
-                    paid = n if self.terms.paid_rejections[plat.index] else accepted
+                    paid = n if paid_rejections else accepted
                     pay, paid_hours = job.rate_usd_per_task * t.local * paid, hours * paid / n
                 t.task_hours += hours
                 t.pay += pay
                 t.paid_hours += paid_hours
+                job_paid_hours[-1][t] = paid_hours
                 t.accepted += accepted
                 t.rejected += rejected
                 done += n
                 accepted_sum += accepted
                 pay_sum += pay
-                if llm:
-                    t.fake += accepted
-                    fake += accepted
-                    detected += n * detect
-                else:
-                    genuine += accepted * t.work_accuracy
-            # the job's totals into the labs' accounts by the model's own booking
-            self._book([Settled(job, done, accepted_sum, genuine, pay_sum, fake, detected)])
-        topups = 0.0
+                human_reject = plat.spec.rejection_strictness * (1 - t.work_accuracy)
+                t.fake += n * phi * (1 - detect)
+                fake += n * phi * (1 - detect)
+                detected += n * phi * detect
+                genuine += n * (1 - phi) * (1 - human_reject) * t.work_accuracy
+            settled.append(Settled(job, done, accepted_sum, genuine, pay_sum, fake, detected))
         for t in members:
             t.end_week(plat)
             if t.floor > 0 and t.paid_hours > 0:  # pay floor on the platform's measure
@@ -301,16 +301,11 @@ class ReferenceModel(LabourMarketModel):
                 topup = s.policy.pay_floor.compliance * max(t.floor * measured - t.pay, 0.0)
                 t.pay += topup
                 t.topup = topup
-                topups += topup
-        if topups > 0:
-            lab_pay = self.lab_platform_pay[:, plat.index]
-            share = (
-                lab_pay / lab_pay.sum()
-                if lab_pay.sum() > 0
-                else np.full(len(self.labs), 1 / len(self.labs))
-            )
-            self.lab_platform_pay[:, plat.index] += topups * share
-            self.topup_by_platform[plat.index] += topups
+        for job, paid_hours in zip(settled, job_paid_hours, strict=True):
+            # a job's share of a tasker's top-up: its share of their paid hours
+            job.topup = sum(t.topup / t.paid_hours * h for t, h in paid_hours.items() if t.topup)
+        # the jobs' totals into the labs' accounts by the model's own booking
+        self._book(settled)
         self._record(plat, members)
 
     def _record(self, plat: Platform, members: list[Tasker]) -> None:

@@ -18,11 +18,11 @@ from typing import Any, Literal
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
+from sim.bundled import scenarios_dir
 from sim.scenario import Scenario
 from sim.scenario_files import get_path as get_path  # the one dotted-path reader, re-exported
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
+SCENARIOS = scenarios_dir()
 BASELINE = SCENARIOS / "baseline.yaml"
 
 # Reform levers: the policy, and the two technology/automation levers reforms are compared on.
@@ -54,7 +54,7 @@ ADVANCED = [
     "behaviour.reputation_power",
     "behaviour.search_hours_per_paid_hour",
     "behaviour.hourly_shirking",
-    "behaviour.floor_screening",
+    "behaviour.monitoring_output_loss",
     "population.reservation_wage_sigma",
 ]
 SHARED = RUN_SETTINGS + ADVANCED

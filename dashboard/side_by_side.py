@@ -14,8 +14,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.charts import REFORM_COLOUR, _layout
-from dashboard.control import (
+from sim.compare import Comparison
+
+from .charts import REFORM_COLOUR, _layout
+from .control import (
     JOBS,
     LIMIT_SECONDS,
     describe_time,
@@ -24,11 +26,10 @@ from dashboard.control import (
     session_id,
     start_button,
 )
-from dashboard.labels import BEYOND_NOISE, compact, outcome, verdict
-from dashboard.runs import ComparisonJob, Computed, estimate_seconds
-from dashboard.state import MAX_SIDE_BY_SIDE, View, build, presets
-from dashboard.tabs import show
-from sim.compare import Comparison
+from .labels import BEYOND_NOISE, compact, outcome, verdict
+from .runs import ComparisonJob, Computed, estimate_seconds
+from .state import MAX_SIDE_BY_SIDE, View, build, presets
+from .tabs import show
 
 SIDE_OUTCOMES = [
     "median_effective_hourly_pay_usd",

@@ -20,7 +20,8 @@ def logistic(x: float) -> float:
 
 
 class Lab(mesa.Agent):
-    """An AI lab: demand per task type, automation, pay offers, platform split."""
+    """An AI lab: what it buys per task type (human and AI labels), pay offers, platform
+    split, all from its full cost per quality-adjusted label and within its budget."""
 
     def __init__(self, model: mesa.Model, spec: LabSpec, index: int) -> None:
         super().__init__(model)
@@ -49,7 +50,8 @@ class Lab(mesa.Agent):
                     "offer": stream.pay_norm_usd_per_hour,
                     "fill": 1.0,
                     "minutes": s.task_types[k].minutes_per_task,
-                    "cost_per_task": None,
+                    "cost_per_task": None,  # full cost per task done (EWMA), USD
+                    "quality_per_task": None,  # quality-adjusted labels per task done (EWMA)
                     "volume": 0.0,
                     "demand": 0.0,
                     "offer_cut": 0.0,
@@ -57,76 +59,28 @@ class Lab(mesa.Agent):
             )
         self.platform_cost = np.full(n_platforms, np.nan)
         self.budget_scale = 1.0
+        self.budget_usd = 0.0  # this week's budget after last week's overshoot
+        self.planned_spend_usd = 0.0
+        self.overshoot_usd = 0.0  # last week's spend over its budget, taken off this week's
 
     # ---- labs_decide --------------------------------------------------------------------
     def decide(self) -> list[Job]:
         """Automation share, pay offer and human volume per stream; split over platforms."""
         m = self.model
-        s = m.params
-        years = m.week / 52.0
-        scale = s.population.taskers / s.population.reference_taskers
-        fee = m.terms.fee_share
-        mean_fee = float(self.platform_shares @ fee)
-        cap_policy = m.terms.max_automation_share
+        mean_fee = float(self.platform_shares @ m.terms.fee_share)
         for stream in self.streams:
-            task = s.task_types[stream["task"]]
-            spec = stream["spec"]
-            stream["demand"] = (
-                spec.demand_task_hours_per_tasker
-                * s.population.taskers
-                * 60.0
-                / task.minutes_per_task
-                * (1.0 + self.spec.demand_growth_per_year) ** years
-            )
-            cap = min(task.ai_feasibility_cap, 1.0 - self.spec.human_anchor_share, cap_policy)
-            if s.automation.mode == "scheduled" and task.name in s.automation.schedule:
-                pts = s.automation.schedule[task.name]
-                target = float(np.interp(m.week, [w for w, _ in pts], [a for _, a in pts]))
-                stream["automation"] = min(target, cap_policy)
-            elif s.automation.mode == "endogenous":
-                human_cost = stream["cost_per_task"] or (
-                    stream["offer"] * stream["minutes"] / 60.0 * (1.0 + mean_fee)
-                )
-                ai_cost = max(m.ai_cost[stream["task"]], 1e-12)
-                ratio = human_cost * m.ai_quality[stream["task"]] / ai_cost
-                a = s.automation
-                target = cap * logistic(
-                    a.logit_slope * (np.log(ratio) - np.log(1.0 + a.switching_premium))
-                )
-                now = stream["automation"]
-                stream["automation"] = min(now + a.adoption_speed_per_week * (target - now), cap)
-            else:
-                stream["automation"] = min(stream["automation"], cap_policy)
-            hardening = s.automation.hardening * stream["automation"]
-            stream["minutes"] = task.minutes_per_task * (1.0 + hardening)
-            old = stream["offer"]
-            if stream["fill"] < self.spec.fill_rate_target:
-                ceiling = spec.pay_norm_usd_per_hour * self.spec.pay_ceiling_multiple_of_norm
-                stream["offer"] = min(old * (1.0 + self.spec.pay_raise_per_week), max(ceiling, old))
-            else:
-                cut = old * (1.0 - self.spec.pay_cut_per_week)
-                stream["offer"] = max(spec.pay_norm_usd_per_hour, cut)
-            stream["offer_cut"] = max(0.0, 1.0 - stream["offer"] / old)
-        # human volume, cut to what the budget buys
-        planned = []
-        spend = 0.0
-        for stream in self.streams:
-            rate = stream["offer"] * stream["minutes"] / 60.0
-            per_task = stream["cost_per_task"] or rate * (1.0 + mean_fee)
-            human = (1.0 - stream["automation"]) * stream["demand"]
-            ai = stream["automation"] * stream["demand"] * m.ai_cost[stream["task"]]
-            planned.append((human, rate))
-            spend += human * per_task + ai
-        budget = self.spec.weekly_budget_usd * scale
-        self.budget_scale = min(1.0, budget / spend) if spend > 0 else 1.0
+            stream["demand"] = self._demand(stream)
+            self._automate(stream, mean_fee)
+            self._set_offer(stream)
+        self._buy_within_budget(mean_fee)
         self._update_platform_split()
         jobs = []
-        for i, (stream, (human, rate)) in enumerate(zip(self.streams, planned, strict=True)):
-            stream["volume"] = human * self.budget_scale
+        for i, stream in enumerate(self.streams):
             shares = self.platform_shares * stream["reach"]
             if shares.sum() <= 0:
                 continue
             shares = shares / shares.sum()
+            rate = stream["offer"] * stream["minutes"] / 60.0
             for p, sh in enumerate(shares):
                 if sh > 0:
                     jobs.append(
@@ -144,6 +98,96 @@ class Lab(mesa.Agent):
                     )
         return jobs
 
+    def _demand(self, stream: dict) -> float:
+        """Labels wanted at the reference cost: D, in tasks a week."""
+        s = self.model.params
+        task = s.task_types[stream["task"]]
+        return (
+            stream["spec"].demand_task_hours_per_tasker
+            * s.population.taskers
+            * 60.0
+            / task.minutes_per_task
+            * (1.0 + self.spec.demand_growth_per_year) ** (self.model.week / 52.0)
+        )
+
+    def human_cost_per_label(self, stream: dict, mean_fee: float) -> float:
+        """Expected full cost of a quality-adjusted human label: learned (pay, fees, floor
+        top-ups with their fee, paid rejections), or the posted rate before any is seen."""
+        if stream["cost_per_task"] is not None and stream["quality_per_task"]:
+            return stream["cost_per_task"] / stream["quality_per_task"]
+        accuracy = self.model.params.population.accuracy_mean
+        return stream["offer"] * stream["minutes"] / 60.0 * (1.0 + mean_fee) / accuracy
+
+    def reference_cost_per_label(self, stream: dict) -> float:
+        """The lab's value of the D-th quality-adjusted label: the pay norm's piece pay at
+        today's minutes x `label_value_multiple_of_pay`, per label of mean accuracy. At this
+        full cost the lab wants D; it is the same under every policy."""
+        s = self.model.params
+        rate = stream["spec"].pay_norm_usd_per_hour * stream["minutes"] / 60.0
+        return rate * self.spec.label_value_multiple_of_pay / s.population.accuracy_mean
+
+    def _automate(self, stream: dict, mean_fee: float) -> None:
+        """Automation share toward its cost-driven target (or the schedule); hardening."""
+        m, s = self.model, self.model.params
+        task = s.task_types[stream["task"]]
+        cap_policy = m.terms.max_automation_share
+        cap = min(task.ai_feasibility_cap, 1.0 - self.spec.human_anchor_share, cap_policy)
+        a = s.automation
+        if a.mode == "scheduled" and task.name in a.schedule:
+            pts = a.schedule[task.name]
+            target = float(np.interp(m.week, [w for w, _ in pts], [x for _, x in pts]))
+            stream["automation"] = min(target, cap_policy)
+        elif a.mode == "endogenous":
+            # AI cost per quality-adjusted label: AI quality is relative to a human label
+            ai_cost = max(m.ai_cost[stream["task"]], 1e-12) / (
+                m.ai_quality[stream["task"]] * s.population.accuracy_mean
+            )
+            ratio = self.human_cost_per_label(stream, mean_fee) / ai_cost
+            target = cap * logistic(
+                a.logit_slope * (np.log(ratio) - np.log(1.0 + a.switching_premium))
+            )
+            now = stream["automation"]
+            stream["automation"] = min(now + a.adoption_speed_per_week * (target - now), cap)
+        else:
+            stream["automation"] = min(stream["automation"], cap_policy)
+        stream["minutes"] = task.minutes_per_task * (1.0 + a.hardening * stream["automation"])
+
+    def _set_offer(self, stream: dict) -> None:
+        """Raise pay while the stream does not fill, cut it back toward the norm when it does."""
+        old, spec = stream["offer"], stream["spec"]
+        if stream["fill"] < self.spec.fill_rate_target:
+            ceiling = spec.pay_norm_usd_per_hour * self.spec.pay_ceiling_multiple_of_norm
+            stream["offer"] = min(old * (1.0 + self.spec.pay_raise_per_week), max(ceiling, old))
+        else:
+            cut = old * (1.0 - self.spec.pay_cut_per_week)
+            stream["offer"] = max(spec.pay_norm_usd_per_hour, cut)
+        stream["offer_cut"] = max(0.0, 1.0 - stream["offer"] / old)
+
+    def _buy_within_budget(self, mean_fee: float) -> None:
+        """Human volume per stream: the anchor need, plus the rest of (1 - a) x D priced with
+        the task type's demand elasticity; then the whole plan cut to this week's budget."""
+        m, s = self.model, self.model.params
+        need_share = max(self.spec.human_anchor_share, 1.0 - m.terms.max_automation_share)
+        wanted, cost_per_task, ai_spend = [], [], 0.0
+        for stream in self.streams:
+            elasticity = s.task_types[stream["task"]].demand_elasticity
+            human = (1.0 - stream["automation"]) * stream["demand"]
+            need = min(need_share * stream["demand"], human)
+            cost = self.human_cost_per_label(stream, mean_fee)
+            price = cost / self.reference_cost_per_label(stream)
+            wanted.append(need + (human - need) * price ** (-elasticity))
+            quality = stream["quality_per_task"] or s.population.accuracy_mean
+            cost_per_task.append(cost * quality)
+            ai_spend += stream["automation"] * stream["demand"] * m.ai_cost[stream["task"]]
+        scale = s.population.taskers / s.population.reference_taskers
+        self.budget_usd = max(0.0, self.spec.weekly_budget_usd * scale - self.overshoot_usd)
+        human_spend = float(np.dot(wanted, cost_per_task))
+        room = max(0.0, self.budget_usd - ai_spend)
+        self.budget_scale = min(1.0, room / human_spend) if human_spend > 0 else 1.0
+        for stream, volume in zip(self.streams, wanted, strict=True):
+            stream["volume"] = volume * self.budget_scale
+        self.planned_spend_usd = ai_spend + human_spend * self.budget_scale
+
     def _update_platform_split(self) -> None:
         known = np.isfinite(self.platform_cost)
         if not known.any() or self.spec.platform_cost_sensitivity == 0:
@@ -159,17 +203,23 @@ class Lab(mesa.Agent):
         self.platform_shares = w * self.platform_shares + (1.0 - w) * target
 
     # ---- learn --------------------------------------------------------------------------
-    def learn(self, done: np.ndarray, accepted: np.ndarray, cost: np.ndarray, quality: np.ndarray,
-              cost_by_platform: np.ndarray, quality_by_platform: np.ndarray) -> None:
-        """Read last week's fill rate and cost per task, per stream and per platform."""
+    def learn(self, done: np.ndarray, cost: np.ndarray, quality: np.ndarray,
+              cost_by_platform: np.ndarray, quality_by_platform: np.ndarray,
+              spend: float) -> None:
+        """Read last week's fill rate, full cost and quality per stream and per platform,
+        and its spend against the budget (an overshoot comes off next week's budget)."""
         w = self.spec.cost_learning_weight
+
+        def ewma(old: float | None, new: float) -> float:
+            return new if old is None else (1.0 - w) * old + w * new
+
         for i, stream in enumerate(self.streams):
             g = self.model.stream_offset[self.index] + i
             stream["fill"] = done[g] / stream["volume"] if stream["volume"] > 0 else 1.0
-            if accepted[g] > 0:
-                c = cost[g] / accepted[g]
-                prev = stream["cost_per_task"]
-                stream["cost_per_task"] = c if prev is None else (1.0 - w) * prev + w * c
+            if done[g] > 0 and quality[g] > 0:
+                stream["cost_per_task"] = ewma(stream["cost_per_task"], cost[g] / done[g])
+                stream["quality_per_task"] = ewma(stream["quality_per_task"], quality[g] / done[g])
+        self.overshoot_usd = max(0.0, spend - self.budget_usd)
         ok = quality_by_platform > 0
         per_label = np.where(ok, cost_by_platform / np.where(ok, quality_by_platform, 1), np.nan)
         upd = np.isfinite(per_label)

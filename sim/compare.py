@@ -14,7 +14,22 @@ from scipy import stats
 from sim.outcomes import HEADLINE
 from sim.result_folder import atomic_output
 from sim.results import RunResult, run
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
+
+SIZE_AND_HORIZON = ("population.taskers", "weeks", "burn_in_weeks")
+
+
+def check_comparable(baseline: Scenario, reform: Scenario) -> None:
+    """Refuse, in one ScenarioError line, two scenarios of different size or horizon."""
+    for path in SIZE_AND_HORIZON:
+        ours, theirs = baseline, reform
+        for key in path.split("."):
+            ours, theirs = getattr(ours, key), getattr(theirs, key)
+        if ours != theirs:
+            raise ScenarioError(
+                f"{path}: baseline {ours!r}, reform {theirs!r}; a comparison needs both the "
+                "same size and horizon (overrides given with --set apply to both)"
+            )
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -124,8 +139,10 @@ def compare(
 
     With `ensemble=N`, also run both at N particles of the calibration posterior (drawn by
     weight, one common seed per draw) and add ensemble_low/high (5th/95th percentile of the
-    per-draw deltas) and share_same_sign to the table.
+    per-draw deltas) and share_same_sign to the table. Both sides share size and horizon
+    (else ScenarioError) and the root seed: ``seed``, else the baseline's.
     """
+    check_comparable(baseline, reform)
     root = baseline.seed if seed is None else seed
     seeds = replicate_seeds(root, replicates)
     if ensemble:  # a bad posterior fails before any run

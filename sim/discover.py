@@ -34,15 +34,17 @@ class Discovery:
     boxes: pd.DataFrame
     trajectories: list[pd.DataFrame] = field(default_factory=list)
 
-    def save(self, out: str | Path) -> tuple[Path, Path]:
-        """Write boxes.csv and tradeoff.html (coverage against density) into `out`."""
+    def save(self, out: str | Path, overwrite: bool = False) -> tuple[Path, Path]:
+        """boxes.csv and tradeoff.html (coverage against density) in `out`, whole or not at
+        all (an older result is replaced only with `overwrite`)."""
+        from sim.result_folder import atomic_output
+
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        csv = out / "boxes.csv"
-        self.boxes.to_csv(csv, index=False)
-        html = out / "tradeoff.html"
-        tradeoff_figure(self).write_html(html, include_plotlyjs=True, full_html=True)
-        return csv, html
+        manifest = {"outcome": self.outcome, "condition": self.condition, "cases": self.cases}
+        with atomic_output(out, overwrite, manifest) as folder:
+            self.boxes.to_csv(folder / "boxes.csv", index=False)
+            tradeoff_figure(self).write_html(folder / "tradeoff.html", include_plotlyjs=True)
+        return out / "boxes.csv", out / "tradeoff.html"
 
 
 def _prim():

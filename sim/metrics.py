@@ -155,8 +155,9 @@ def weekly_outcomes(model: Market) -> dict[str, float]:
     out["median_tenure_weeks"] = float(percentiles(tenure, [50])[0]) if on.size else 0.0
     out["mean_skill_of_working_taskers"] = _ratio(total["skill_x_paid_hours"], paid_total)
     labels_human = float(model.stream_accepted.sum())
-    quality = model.genuine_quality + model.fake_labels * model.params.behaviour.llm_label_quality
-    quality += model.ai_quality_sum
+    llm_quality = model.params.behaviour.llm_label_quality
+    human_quality = model.genuine_quality + model.fake_labels * llm_quality
+    quality = human_quality + model.ai_quality_sum
     minutes = sum(
         st["minutes"] * st["volume"] for lab in model.labs for st in lab.streams
     )
@@ -191,6 +192,12 @@ def weekly_outcomes(model: Market) -> dict[str, float]:
             ),
             "llm_detection_rate": _ratio(
                 model.llm_detected, model.llm_detected + model.fake_labels
+            ),
+            "human_cost_per_quality_adjusted_label_usd": _ratio(
+                lab_spend - ai_spend, human_quality
+            ),
+            "llm_label_share": _ratio(
+                model.fake_labels + model.llm_detected, model.usable_tasks_done
             ),
         }
     )

@@ -4,12 +4,16 @@ week's terms (fees, monitoring, pay mode, floor) in `sim.terms`, outcomes in `si
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import mesa
 import numpy as np
 
 from sim import metrics, terms
 from sim.agents import Lab, Platform
 from sim.countries import load_countries
+from sim.keywords import scenario_from_keywords
 from sim.netpay import WEEKLY as NET_WEEKLY
 from sim.netpay import NetPay
 from sim.population import draw_population
@@ -24,7 +28,16 @@ F32 = np.float32
 class LabourMarketModel(mesa.Model):
     """Labs buy human feedback through platforms from a vectorised tasker population."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | Path = "baseline",
+        seed: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        """A model of `scenario` (Scenario, bundled name or YAML path) with dotted overrides as
+        keywords, ``policy__pay_floor__kind="absolute"``: how Mesa's batch_run and SolaraViz
+        build one (sim.keywords)."""
+        scenario, seed = scenario_from_keywords(scenario, seed, overrides)
         self.seed_used = scenario.seed if seed is None else int(seed)
         super().__init__(rng=self.seed_used)
         self.params = s = scenario
@@ -174,6 +187,7 @@ class LabourMarketModel(mesa.Model):
         self.learn()
         self.collect()
         self.week += 1
+        self.running = self.week < self.params.weeks
 
     def update_technology(self) -> None:
         """AI cost per label falls by a share a year; AI quality approaches its ceiling."""
@@ -233,6 +247,7 @@ class LabourMarketModel(mesa.Model):
         self.fake_labels = 0.0
         self.llm_detected = 0.0
         self.genuine_quality = 0.0
+        self.usable_tasks_done = 0.0
 
     def match_and_work(self, jobs: list[Job]) -> None:
         """Each platform allocates its jobs to its active taskers; they work."""
@@ -263,15 +278,9 @@ class LabourMarketModel(mesa.Model):
         self._combine_week([closed for _, closed in done])
 
     def _combine_week(self, closed: list[ClosedWeek]) -> None:
-        """The runs of platforms' closes, in platform order: top-ups billed to labs, flows."""
-        n_l, n_p, n_c = len(self.labs), len(self.platforms), len(self.iso3)
-        topups = [t for part in closed for t in part.topups]
-        for p, total_topup in enumerate(topups):
-            if total_topup > 0:
-                lab_pay = self.lab_platform_pay[:, p]
-                share = lab_pay / lab_pay.sum() if lab_pay.sum() > 0 else np.full(n_l, 1 / n_l)
-                self.lab_platform_pay[:, p] += total_topup * share
-                self.topup_by_platform[p] += total_topup
+        """The runs of platforms' closes, in platform order: the week's flows (top-ups were
+        billed with the jobs that caused them, `_book`)."""
+        n_p, n_c = len(self.platforms), len(self.iso3)
 
         def joined(key: str) -> np.ndarray:
             return np.concatenate([getattr(part, key) for part in closed], axis=-1)
@@ -289,11 +298,15 @@ class LabourMarketModel(mesa.Model):
         for job in settled:
             quality = job.genuine + job.fake * llm_quality
             stream, lab, platform = job.job.stream, job.job.lab, job.job.platform
+            pay = job.pay + job.topup  # the job's share of floor top-ups: part of its cost
             self.stream_accepted[stream] += job.accepted
             self.stream_done[stream] += job.done
-            self.stream_cost[stream] += job.pay * (1.0 + self.terms.fee_share[platform])
+            self.stream_cost[stream] += pay * (1.0 + self.terms.fee_share[platform])
             self.stream_quality[stream] += quality
-            self.lab_platform_pay[lab, platform] += job.pay
+            self.lab_platform_pay[lab, platform] += pay
+            self.topup_by_platform[platform] += job.topup
+            if self.task_types[job.job.task].llm_usable:
+                self.usable_tasks_done += job.done
             self.lab_platform_quality[lab, platform] += quality
             self.fake_labels += job.fake
             self.llm_detected += job.detected
@@ -371,11 +384,11 @@ class LabourMarketModel(mesa.Model):
         for lab in self.labs:
             lab.learn(
                 self.stream_done,
-                self.stream_accepted,
                 self.stream_cost,
                 self.stream_quality,
                 self.lab_platform_pay[lab.index] * (1.0 + self.terms.fee_share),
                 self.lab_platform_quality[lab.index],
+                float(self.lab_spend[lab.index]),
             )
 
     def _offer_cut_by_platform(self) -> np.ndarray:

@@ -205,6 +205,12 @@ REGISTRY: tuple[Outcome, ...] = (
       "Tasks done per hour of task work (productivity).", MARKET),
     _O("llm_detection_rate", "LLM detection rate", "share", HIGHER,
       "Share of LLM-made labels that the platforms detected.", MARKET),
+    _O("human_cost_per_quality_adjusted_label_usd", "Lab cost per quality-adjusted human label",
+      "USD/label", LOWER, "Lab spend on human work (pay, fees, floor top-ups with their fee, "
+      "paid rejections) over quality-adjusted human labels.", MARKET, short="Human cost/label"),
+    _O("llm_label_share", "LLM-made share of submissions", "share", LOWER,
+      "LLM-made labels, detected or not, over tasks done on task types where an LLM can be "
+      "used: the per-submission prevalence.", MARKET),
     _O("half_life_weeks", "Tasker half-life", "weeks", HIGHER,
       "Weeks until half of a cohort has left at the mean exit hazard (100 x the horizon "
       "when nobody leaves).", ("overall",), "derived"),

@@ -77,11 +77,15 @@ def render(table: pd.DataFrame, replicates: int, baseline: Scenario) -> str:
 
 
 def write_policy_report(
-    scenarios: Path, doc: Path, replicates: int, progress: Callable[[], None] | None = None
+    scenarios: Path,
+    doc: Path,
+    replicates: int,
+    progress: Callable[[], None] | None = None,
+    overrides: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Regenerate the generated section of `doc` (created if missing)."""
-    baseline = load_scenario(scenarios / "baseline.yaml")
-    reforms = [load_scenario(p) for p in policy_scenarios(scenarios)]
+    """Regenerate the generated section of `doc` (created if missing); overrides apply to all."""
+    baseline = load_scenario(scenarios / "baseline.yaml", overrides)
+    reforms = [load_scenario(p, overrides) for p in policy_scenarios(scenarios)]
     table = headline_deltas(baseline, reforms, replicates, progress)
     block = render(table, replicates, baseline)
     text = doc.read_text() if doc.exists() else f"# Policy levers\n\n{BEGIN}\n{END}\n"
@@ -91,5 +95,6 @@ def write_policy_report(
         text = head + block + tail
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
     return table

@@ -85,6 +85,13 @@ class TaskType(_Base):
         1.2, "highest AI quality this task type can reach, relative to human", gt=0, le=2
     )
     llm_usable: bool = _f(False, "whether a tasker can have an LLM do this task")
+    demand_elasticity: float = _f(
+        0.5,
+        "own-price elasticity (absolute) of labs' demand for human labels of this type above "
+        "their human-anchor need, at full cost per quality-adjusted label (prior 0.3-0.7)",
+        ge=0,
+        le=5,
+    )
 
 
 class Technology(_Base):
@@ -169,6 +176,14 @@ class Lab(_Base):
     cost_learning_weight: Share = _f(
         0.3, "weight of last week's realised cost in the lab's cost estimates (EWMA)"
     )
+    label_value_multiple_of_pay: float = _f(
+        1.4,
+        "value of the D-th quality-adjusted label as a multiple of the pay norm's piece pay: "
+        "at this full cost the lab wants its stated demand (price / pay: 1.2-1.4 open "
+        "platforms, about 2 managed vendors)",
+        gt=0,
+        le=100,
+    )
 
 
 class PayFloor(_Base):
@@ -241,7 +256,12 @@ class Behaviour(_Base):
     exit_hazard_monitoring_per_week: Share = _f(
         0.004, "extra weekly hazard at full monitoring (stress exits)"
     )
-    reputation_power: float = _f(2.0, "allocation weight approval ** power", ge=0, le=20)
+    reputation_power: float = _f(
+        2.0,
+        "allocation weight (approval x contracted / full lab cost of the tasker's work) ** power",
+        ge=0,
+        le=20,
+    )
     search_hours_per_paid_hour: float = _f(
         0.15, "unpaid search per paid hour when work is plentiful", ge=0, le=10
     )
@@ -251,7 +271,9 @@ class Behaviour(_Base):
     vain_search_hours: float = _f(2.0, "unpaid hours of a week searched in vain", ge=0, le=80)
     qualification_hours: float = _f(4.0, "unpaid hours a newcomer spends qualifying", ge=0, le=200)
     hourly_shirking: Share = _f(0.2, "speed lost on hourly pay without monitoring")
-    monitoring_output_loss: Share = _f(0.1, "output lost under full observability")
+    monitoring_output_loss: Share = _f(
+        0.0, "output lost under full observability (meta-analyses: about 0; Bernstein: 0.1-0.15)"
+    )
     tracker_idle_deduction: Share = _f(
         0.08, "share of worked time a full tracker cuts as idle (unpaid)"
     )
@@ -271,14 +293,11 @@ class Behaviour(_Base):
     llm_detection_base: Share = _f(0.15, "share of LLM labels detected without monitoring")
     llm_detection_monitoring: Share = _f(0.6, "extra detection share at full monitoring")
     llm_label_quality: Share = _f(0.8, "quality of an undetected LLM label relative to human")
+    llm_share_of_labels_when_used: Share = _f(
+        0.25, "share of a week's LLM-usable labels an LLM user has the LLM do"
+    )
     initial_expected_pay_share: Share = _f(
         0.6, "week-0 expected effective pay as a share of the mean posted hourly offer"
-    )
-    floor_screening: float = _f(
-        2.0,
-        "under a floor, allocation weight x (piece-rate hourly pay / floor) ** this",
-        ge=0,
-        le=20,
     )
     want_more_work_threshold: Share = _f(
         0.9, "a tasker whose paid hours fall under this share of offered hours wants more"

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim import outcomes
+from sim.bundled import sweep_path
 from sim.results import package_version, run_hash
 from sim.scenario import Scenario, ScenarioError, format_validation
 from sim.scenario_files import get_path, load_scenario, read_mapping
@@ -224,7 +225,7 @@ def _try(f: Callable[[], Any]) -> Any:
 
 def read_sweep(path: str | Path) -> SweepSpec:
     """Read and validate the fields of a sweep file (not yet against its base scenario)."""
-    path = Path(path)
+    path = sweep_path(path)
     raw = read_mapping(path, "sweep file", "sweep fields")
     raw.setdefault("name", path.stem)
     for key in ("base", "reform"):
@@ -234,8 +235,39 @@ def read_sweep(path: str | Path) -> SweepSpec:
     return parse_sweep(raw)
 
 
+def _with_priors(raw: dict[str, Any]) -> dict[str, Any]:
+    """A sampling design's `priors: all` (or a list of prior names) as parameters over the
+    ranges of sim/data/priors.yaml (log scale for loguniform priors), and links for the other
+    paths each prior sets; explicit parameters and links win."""
+    design = raw.get("design")
+    if not isinstance(design, dict) or "priors" not in design:
+        return raw
+    from sim.calibration_abc import load_priors
+
+    design = dict(design)
+    wanted = design.pop("priors")
+    priors = load_priors()
+    names = [p.name for p in priors]
+    if wanted != "all" and (
+        not isinstance(wanted, list) or any(w not in names for w in wanted)
+    ):
+        raise ScenarioError(
+            f"design.priors: {wanted!r} is not allowed; expected all or a list of {names}"
+        )
+    chosen = [p for p in priors if wanted == "all" or p.name in wanted]
+    params = {
+        p.key: {"low": p.low, "high": p.high}
+        | ({"scale": "log"} if p.distribution == "loguniform" else {})
+        for p in chosen
+    }
+    design["parameters"] = params | dict(design.get("parameters") or {})
+    links = {p.key: list(p.paths[1:]) for p in chosen if len(p.paths) > 1}
+    return {**raw, "design": design, "links": links | dict(raw.get("links") or {})}
+
+
 def parse_sweep(raw: dict[str, Any]) -> SweepSpec:
     """Validate a sweep mapping (paths relative to the working directory)."""
+    raw = _with_priors(raw)
     try:
         return SweepSpec.model_validate(raw)
     except ValidationError as e:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import metrics
+from sim.floor import bill_to_jobs, topups
 
 F32 = np.float32
 BLOCK = 1 << 16  # taskers per block of a long float32 sum
@@ -39,7 +40,7 @@ class Crew:
 
     def __post_init__(self) -> None:
         self.hours_left = self.available.copy()
-        names = ("task_hours", "pay", "paid_hours", "tasks", "accepted", "fake")
+        names = ("task_hours", "pay", "paid_hours", "tasks", "accepted", "fake", "topup")
         self.week = {k: np.zeros(self.row.size, F32) for k in names}
 
     def segment(self, platform: int) -> slice:
@@ -77,6 +78,7 @@ class WorkMode:
     jobs: list = field(default_factory=list)  # the jobs done this way, in the order worked
     tasks: np.ndarray | None = None  # [job, tasker] tasks done
     pay_per_rate: np.ndarray | None = None  # under a floor: hourly pay per USD of piece rate
+    paid_hours_per_hour: np.ndarray | None = None  # per tasker, paid hours per hour worked
 
     def part(self, seg: slice) -> WorkMode:
         """This way of working for one platform's taskers (`seg` of the crew)."""
@@ -206,6 +208,7 @@ class Settled:
     pay: float
     fake: float
     detected: float
+    topup: float = 0.0  # the job's share of pay-floor top-ups (sim.floor.bill_to_jobs)
 
 
 def build_crew(market, members: list[np.ndarray], platforms: range, draw: np.ndarray) -> Crew:
@@ -251,8 +254,9 @@ def build_crew(market, members: list[np.ndarray], platforms: range, draw: np.nda
     reject = per_tasker(strictness) * (1.0 - accuracy)
     # with an LLM (where usable and the tasker uses one) tasks go faster and a detected
     # LLM label is rejected; float masks, as arithmetic beats np.where on them
-    llm = uses_llm.astype(F32)
-    llm_speed = speed * (1.0 + F32(b.llm_speedup) * llm)
+    # an LLM user has the LLM do a share of their usable labels, each in 1/(1 + speedup) the time
+    llm = uses_llm.astype(F32) * F32(b.llm_share_of_labels_when_used)
+    llm_speed = speed / (1.0 - llm * F32(b.llm_speedup / (1.0 + b.llm_speedup)))
     llm_reject = reject + llm * (per_tasker(detect) - reject)
     per_group = np.diff(groups)
     return Crew(
@@ -306,10 +310,11 @@ def work_on(market, platform: int, jobs: list[Job], crew: Crew) -> list[Settled]
         sub = eligible[key]
         tasks_per_hour = 60.0 / job.minutes_per_task
         weight, speed_weight = reputation, mode.speed_weight
-        if screen:  # under a floor, less work for taskers whose piece-rate pay is under it
+        if screen:  # under a floor a tasker's work costs the lab its top-up too: the weight
+            # falls with contracted / full cost as it does with approval (same power)
             rate = F32(job.rate_usd_per_task * tasks_per_hour)
             ratio = np.minimum(rate * mode.pay_per_rate / floor_divisor, 1.0)  # pay >= 0
-            screened = power(ratio, b.floor_screening)
+            screened = power(ratio, b.reputation_power)
             if floored is not None:
                 screened[~floored] = 1.0
             weight = reputation * screened
@@ -328,7 +333,26 @@ def work_on(market, platform: int, jobs: list[Job], crew: Crew) -> list[Settled]
             row[sub], hours_left[sub] = t, h
     week = {k: v[seg] for k, v in crew.week.items()}
     detect = float(crew.detect[platform])
-    return settle(market, platform, modes, localisation, crew.accuracy[seg], detect, week)
+    settled = settle(market, platform, modes, localisation, crew.accuracy[seg], detect, week)
+    if floor is not None:  # top-ups per tasker, billed to the jobs that caused them
+        unpaid = unpaid_hours(b, week, crew.qual[seg], crew.available[seg])
+        rule = market.params.policy.pay_floor
+        week["topup"][:] = topups(rule, floor, week["pay"], week["paid_hours"], unpaid)
+        bill_to_jobs(modes, week["topup"], week["paid_hours"], settled)
+    return settled
+
+
+def unpaid_hours(b, week: dict[str, np.ndarray], qual: np.ndarray,
+                 available: np.ndarray) -> np.ndarray:
+    """Unpaid hours: qualification, search (more where work is scarce), a week searched in
+    vain, unpaid task time (`b`: the scenario's behaviour)."""
+    task_hours = week["task_hours"]
+    search = task_hours * (
+        b.search_hours_per_paid_hour
+        + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
+    )
+    vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
+    return qual + search + vain + (task_hours - week["paid_hours"])
 
 
 def eligible_taskers(market, allowed: np.ndarray, approvals: float, skill_threshold: float,
@@ -380,9 +404,10 @@ def settle(market, platform: int, modes: dict[bool, WorkMode], localisation: np.
             f[3] = localisation
         else:
             np.multiply(localisation, accept, out=f[3])
-        if mode.llm is not None:
+        if mode.llm is not None:  # of a task done: a share llm by an LLM, the rest human
+            np.multiply(np.subtract(1.0, modes[False].reject), accuracy, out=f[2])
             f[2] *= 1.0 - mode.llm
-            np.multiply(accept, mode.llm, out=f[4])  # undetected LLM labels
+            np.multiply(mode.llm, F32(1.0 - detect), out=f[4])  # undetected LLM labels
             np.multiply(mode.llm, F32(detect), out=f[5])  # detected ones
         per_job = sum_of_products(mode.tasks, f)  # [job, factor]
         minutes = np.array([j.minutes_per_task for j in mode.jobs])
@@ -401,10 +426,11 @@ def settle(market, platform: int, modes: dict[bool, WorkMode], localisation: np.
         week["accepted"] += tasks
         priced *= f[3]
         week["pay"] += priced
-        if hourly:
-            hours *= tracked
-        elif not paid_rejections:
-            hours *= accept
+        mode.paid_hours_per_hour = (
+            np.full(n, tracked, F32) if hourly
+            else np.ones(n, F32) if paid_rejections else accept.copy()
+        )
+        hours *= mode.paid_hours_per_hour
         week["paid_hours"] += hours
         for job, totals, job_price in zip(mode.jobs, per_job.tolist(), price.tolist(),
                                           strict=True):  # Python floats: quicker here
@@ -419,7 +445,6 @@ class ClosedWeek:
     """A run of platforms' week, closed: flows per (platform, country) group."""
 
     flows: np.ndarray  # [metrics.FLOWS, group]
-    topups: list[float]  # pay-floor top-ups per platform of the run, USD
     effective_pay_sum: np.ndarray  # per group: sum of effective pay of those who worked
     workers: np.ndarray  # per group: taskers who worked
 
@@ -427,25 +452,14 @@ class ClosedWeek:
 def close_week(market, crew: Crew) -> ClosedWeek:
     """Unpaid time and pay-floor top-ups of a run of platforms: the week's flows per
     tasker (into the model's week arrays) and per (platform, country) group (returned)."""
-    s, b = market.params, market.params.behaviour
-    week, available, bounds = crew.week, crew.available, crew.bounds
-    # unpaid time: qualification, search (more where work is scarce), unpaid task time
+    b = market.params.behaviour
+    week, available = crew.week, crew.available
     task_hours, pay, paid_hours = week["task_hours"], week["pay"], week["paid_hours"]
-    search = task_hours * (
-        b.search_hours_per_paid_hour
-        + b.search_hours_per_paid_hour_excess * (1.0 - task_hours / np.maximum(available, 1e-9))
-    )
-    vain = np.minimum(available, F32(b.vain_search_hours)) * (task_hours <= 0)
-    unpaid = crew.qual + search + vain + (task_hours - paid_hours)
-    topup, topups = None, [0.0] * len(crew.platforms)
-    # pay floor: the platform tops up pay under the floor on its measure of hourly pay
-    if crew.floor is not None:
-        on_paid_time = s.policy.pay_floor.measured_on == "paid_time"
-        measured = paid_hours if on_paid_time else paid_hours + unpaid
-        due = np.where(paid_hours > 0, crew.floor * measured - pay, 0.0)
-        topup = s.policy.pay_floor.compliance * np.maximum(due, 0.0)
+    unpaid = unpaid_hours(b, week, crew.qual, available)
+    topup = None
+    if crew.floor is not None:  # worked out per platform (`work_on`), billed per job
+        topup = week["topup"]
         pay = pay + topup
-        topups = [float(topup[bounds[i] : bounds[i + 1]].sum()) for i in range(bounds.size - 1)]
     row = crew.row
     market.week_pay[row] = pay
     market.week_paid_hours[row] = paid_hours
@@ -460,7 +474,6 @@ def close_week(market, crew: Crew) -> ClosedWeek:
             crew.groups, pay, paid_hours, unpaid, task_hours, available, week["accepted"],
             crew.skill, b.want_more_work_threshold, week["fake"], topup,
         ),
-        topups=topups,
         effective_pay_sum=metrics.group_sums(effective, crew.groups),
         workers=metrics.group_sums(hours > 0, crew.groups),
     )

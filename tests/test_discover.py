@@ -95,3 +95,16 @@ def test_discover_without_cases_of_interest_finds_no_box(floor_store: Path) -> N
     assert found.cases_of_interest == 0 and found.boxes.empty
     with pytest.raises(ScenarioError):
         discover(floor_store / "missing", "labels_human", above=1)
+
+
+def test_discover_out_is_checked_first_and_written_whole(floor_store: Path, tmp_path: Path):
+    args = ["discover", str(floor_store), "--outcome", "median_effective_hourly_pay_usd",
+            "--above", str(LEVEL), "--out", str(tmp_path / "d")]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert (tmp_path / "d" / "manifest.json").exists()
+    again = CliRunner().invoke(app, args)  # an older result is kept unless --overwrite
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    assert CliRunner().invoke(app, [*args, "--overwrite"]).exit_code == 0
+    (tmp_path / "file").write_text("x")
+    res = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "file")])
+    assert res.exit_code == 2 and "Traceback" not in res.output

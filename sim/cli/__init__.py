@@ -4,12 +4,14 @@ Each module of this package registers its commands on the one Typer `app` of `si
 a new command goes in a module of its own, imported here.
 """
 
-from sim.cli import (  # noqa: F401  (registers the commands)
+from sim.cli import (  # noqa: F401  (each registers its commands)
     brief,
     calibration_commands,
     discover,
     model_commands,
     outcomes,
+    scenarios,
+    sensitivity_report,
     sweep_commands,
 )
 from sim.cli.base import app

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.base import app, console, fail
+from sim.cli.base import OverwriteOpt, app, check_out, console, fail, save_out
 from sim.scenario import ScenarioError
 
 
@@ -23,10 +23,12 @@ def discover(
     ] = 0.8,
     max_boxes: Annotated[int, typer.Option(min=1, help="boxes to look for at most")] = 3,
     out: Annotated[Path | None, typer.Option(help="folder for boxes.csv and tradeoff.html")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Find boxes of parameters where an outcome is above/below a level (PRIM)."""
     from sim.discover import discover as find
 
+    check_out(out, overwrite)
     try:
         found = find(store, outcome, above, below, min_density=min_density, max_boxes=max_boxes)
     except ScenarioError as e:
@@ -50,5 +52,5 @@ def discover(
             view.add_row(r.parameter, low, high)
         console.print(view)
     if out is not None:
-        csv, html = found.save(out)
-        console.print(f"written {csv} and {html}", soft_wrap=True)
+        save_out(lambda: found.save(out, overwrite), out)
+        console.print(f"written {out}/boxes.csv and tradeoff.html", soft_wrap=True)

@@ -85,3 +85,12 @@ def test_paid_time_floor_leaves_unpaid_time_unpaid_all_time_floor_pays_for_it():
 def test_monitoring_ban_removes_llm_detection_by_logs():
     d = deltas("monitoring_ban", replicates=2)
     assert d["llm_detection_rate"]["delta"] < 0
+
+
+def test_llm_made_labels_are_about_a_tenth_of_submissions_on_usable_tasks():
+    """Veselovsky et al. 2025 (Prolific): about 7-13% of submissions LLM-made, although 33-46%
+    of workers used an LLM on one task (2023): users have the LLM do a share of their labels."""
+    base = sim.load_scenario(ROOT / "scenarios/baseline.yaml", SIZE)
+    overall = sim.run(base, seed=7).overall
+    assert 0.07 <= overall["llm_label_share"] <= 0.13
+    assert overall["fake_human_labels"] < 0.13 * overall["labels_human"]
