@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from sim import outcomes
 from sim.compare import Comparison
 
 from .charts import REFORM_COLOUR, _layout
@@ -31,14 +32,7 @@ from .runs import ComparisonJob, Computed, estimate_seconds
 from .state import MAX_SIDE_BY_SIDE, View, build, presets
 from .tabs import show
 
-SIDE_OUTCOMES = [
-    "median_effective_hourly_pay_usd",
-    "share_under_local_minimum_wage",
-    "unpaid_share",
-    "tasker_pay_usd",
-    "labels_human",
-    "cost_per_quality_adjusted_label_usd",
-]
+SIDE_OUTCOMES = list(outcomes.SIDE_BY_SIDE)  # which outcomes, from the registry
 
 
 def side_view(view: View, preset: str) -> View:

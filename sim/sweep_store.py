@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.outcomes import field_metadata
 from sim.result_folder import file_digest, pid_alive
 from sim.results import package_version
 from sim.scenario import ScenarioError
@@ -51,8 +52,10 @@ def _schema(plan: Plan):
         pa.field("burn_in_weeks", pa.int64()),  # the first entries of weekly.* lists
     ]
     fields += [pa.field(n, kinds[t]) for n, t in plan.columns.items()]
-    fields += [pa.field(k, pa.float64()) for k in plan.spec.outcomes]
-    fields += [pa.field(f"weekly.{k}", pa.list_(pa.float64())) for k in plan.spec.weekly]
+    # outcome columns carry their unit and description (the outcome registry)
+    fields += [pa.field(k, pa.float64(), metadata=field_metadata(k)) for k in plan.spec.outcomes]
+    fields += [pa.field(f"weekly.{k}", pa.list_(pa.float64()), metadata=field_metadata(k))
+               for k in plan.spec.weekly]
     fields += [pa.field("error", pa.string()), pa.field("package_version", pa.string())]
     return pa.schema(fields)
 
