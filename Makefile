@@ -9,7 +9,7 @@ $(STAMP): pyproject.toml
 	@PYBIN=$$(scripts/find-python) || exit 1; \
 	  [ -x $(PY) ] || $$PYBIN -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,dev]"
+	$(PY) -m pip install -q -e ".[test,dev,viz]"
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim dashboard tests benchmarks
+	$(VENV)/bin/ruff check sim dashboard tests benchmarks datalabour.py
 
 calibrate: $(STAMP)
 	$(VENV)/bin/datalabour calibrate scenarios/baseline.yaml --replicates 5 --out results/calibration

@@ -16,15 +16,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+if not __package__:  # Streamlit runs this file as a script; its siblings form its package
+    __package__ = Path(__file__).resolve().parent.name  # noqa: A001  (PEP 366)
 
 import streamlit as st  # noqa: E402
 
-from dashboard import control, tabs  # noqa: E402
-from dashboard.cards import headline_cards, headline_tab  # noqa: E402
-from dashboard.runs import Computed  # noqa: E402
-from dashboard.side_by_side import side_by_side_tab  # noqa: E402
-from dashboard.sidebar import sidebar  # noqa: E402
-from dashboard.state import (  # noqa: E402
+from sim.scenario import Scenario, ScenarioError  # noqa: E402
+
+from . import control, tabs  # noqa: E402
+from .cards import headline_cards, headline_tab  # noqa: E402
+from .runs import Computed  # noqa: E402
+from .side_by_side import side_by_side_tab  # noqa: E402
+from .sidebar import sidebar  # noqa: E402
+from .state import (  # noqa: E402
     DEFAULT_ENSEMBLE,
     TABS,
     WINDOWS,
@@ -36,9 +40,8 @@ from dashboard.state import (  # noqa: E402
     preset_path,
     to_query,
 )
-from dashboard.tables import country_names  # noqa: E402
-from dashboard.text import plain  # noqa: E402
-from sim.scenario import Scenario, ScenarioError  # noqa: E402
+from .tables import country_names  # noqa: E402
+from .text import plain  # noqa: E402
 
 PAGE_STYLE = """<style>
 [data-testid='stAppDeployButton']{display:none}

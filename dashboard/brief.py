@@ -14,15 +14,16 @@ from html import escape
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from dashboard.cards import robustness
-from dashboard.charts import country_figure
-from dashboard.labels import SEED_NOISE_ONLY, outcome, verdict
-from dashboard.tables import country_names, parameter_differences
-from dashboard.time_charts import weekly_figure
 from sim.compare import Comparison
 from sim.outcomes import HEADLINE
 from sim.results import package_version
 from sim.scenario import SCHEMA_VERSION
+
+from .cards import robustness
+from .charts import country_figure
+from .labels import SEED_NOISE_ONLY, outcome, verdict
+from .tables import country_names, parameter_differences
+from .time_charts import weekly_figure
 
 STYLE = """
 body{font-family:Inter,system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.labels import BEYOND_NOISE, compact, outcome, robustness, verdict
 from sim import outcomes
+
+from .labels import BEYOND_NOISE, compact, outcome, robustness, verdict
 
 HEADLINE_CARDS = list(outcomes.CARDS)  # which outcomes, from the registry
 SPOTLIGHT_COUNTRIES = ["KEN", "IND", "PHL", "NGA", "USA"]

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.labels import outcome
+from .labels import outcome
 
 BASELINE_COLOUR = "#8c8c8c"
 REFORM_COLOUR = "#0f6cbd"

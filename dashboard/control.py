@@ -16,7 +16,10 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from dashboard.runs import (
+from sim.compare import Comparison, replicate_seeds
+from sim.scenario import Scenario, ScenarioError
+
+from .runs import (
     POOL,
     ComparisonJob,
     Computed,
@@ -25,10 +28,8 @@ from dashboard.runs import (
     estimate_seconds,
     workers,
 )
-from dashboard.state import View
-from dashboard.text import plain
-from sim.compare import Comparison, replicate_seeds
-from sim.scenario import Scenario, ScenarioError
+from .state import View
+from .text import plain
 
 LIMIT_SECONDS = 60.0  # above this a comparison needs a confirmation click
 JOBS: dict[str, dict[str, ComparisonJob]] = {}  # session -> its comparisons under way

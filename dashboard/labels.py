@@ -13,6 +13,15 @@ import numpy as np
 import pandas as pd
 
 from sim import outcomes
+from sim.compare import (  # noqa: F401  (the verdicts live in the library)
+    BEYOND_NOISE,
+    NO_CHANGE,
+    ROBUST,
+    ROBUST_SHARE,
+    WITHIN_NOISE,
+    seed_verdict,
+)
+from sim.compare import robustness as robustness_of
 
 
 def compact(value: float | None, kind: str = "count", sign: bool = False) -> str:
@@ -81,16 +90,9 @@ def outcome(name: str) -> Outcome:
     return Outcome(o.label, o.unit, o.kind, GOOD[o.direction], o.short, o.description)
 
 
-NO_CHANGE, WITHIN_NOISE, BEYOND_NOISE = "no change", "within seed noise", "beyond seed noise"
-
-
 def verdict(delta: float, low: float, high: float) -> str:
     """Whether a paired change is beyond the seed noise its 95% interval measures."""
-    if delta == 0 and low == high:
-        return NO_CHANGE
-    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
-        return WITHIN_NOISE
-    return BEYOND_NOISE
+    return seed_verdict(delta, low, high)
 
 
 SEED_NOISE_ONLY = (
@@ -98,14 +100,12 @@ SEED_NOISE_ONLY = (
     "assumptions"
 )
 
-ROBUST_SHARE = 0.9  # an effect is called robust when 90% of assumption draws agree in sign
-
-
 def robustness(r) -> str | None:
     """The ensemble's verdict on a row, or None without an ensemble."""
     share = r.get("share_same_sign") if hasattr(r, "get") else None
-    if share is None or pd.isna(share):
+    said = robustness_of(None if share is None or pd.isna(share) else float(share))
+    if said is None:
         return None
-    if share >= ROBUST_SHARE:
+    if said == ROBUST:
         return f"robust to assumptions ({share:.0%} of draws agree in sign)"
     return f"depends on assumptions (only {share:.0%} of draws agree in sign)"

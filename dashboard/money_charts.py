@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import FLOW_COLOURS, _layout, _names, country_order, rgba, rows
+from .charts import FLOW_COLOURS, _layout, _names, country_order, rgba, rows
 
 FLOWS = [
     ("taskers", "tasker_pay_usd"),

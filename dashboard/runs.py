@@ -182,7 +182,7 @@ class RunPool:
             for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
                 os.environ.setdefault(var, "1")
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["sim.results", "dashboard.runs"])
+            ctx.set_forkserver_preload(["sim.results", __name__])
             self._ctx = ctx
         return self._ctx
 

@@ -18,27 +18,18 @@ from typing import Any, Literal
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
+from sim.bundled import scenarios_dir
 from sim.scenario import Scenario
 from sim.scenario_files import get_path as get_path  # the one dotted-path reader, re-exported
+from sim.terms import LEVERS as policy_levers
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
+SCENARIOS = scenarios_dir()
 BASELINE = SCENARIOS / "baseline.yaml"
 
-# Reform levers: the policy, and the two technology/automation levers reforms are compared on.
+# Reform levers: every policy lever (from the schema; the start week last), and the two
+# technology/automation levers reforms are compared on.
 LEVERS = [
-    "policy.pay_floor.kind",
-    "policy.pay_floor.usd_per_hour",
-    "policy.pay_floor.multiple",
-    "policy.pay_floor.reference_usd_per_hour",
-    "policy.pay_floor.measured_on",
-    "policy.pay_floor.compliance",
-    "policy.pay_mode",
-    "policy.max_monitoring",
-    "policy.paid_rejections",
-    "policy.max_fee_share",
-    "policy.min_human_share",
-    "policy.start_week",
+    *sorted(policy_levers, key=lambda path: path == "policy.start_week"),
     "automation.mode",
     "technology.ai_cost_decline_per_year",
 ]

@@ -14,8 +14,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard.charts import REFORM_COLOUR, _layout
-from dashboard.control import (
+from sim import outcomes
+from sim.compare import Comparison
+
+from .charts import REFORM_COLOUR, _layout
+from .control import (
     JOBS,
     LIMIT_SECONDS,
     describe_time,
@@ -24,20 +27,12 @@ from dashboard.control import (
     session_id,
     start_button,
 )
-from dashboard.labels import BEYOND_NOISE, compact, outcome, verdict
-from dashboard.runs import ComparisonJob, Computed, estimate_seconds
-from dashboard.state import MAX_SIDE_BY_SIDE, View, build, presets
-from dashboard.tabs import show
-from sim.compare import Comparison
+from .labels import BEYOND_NOISE, compact, outcome, verdict
+from .runs import ComparisonJob, Computed, estimate_seconds
+from .state import MAX_SIDE_BY_SIDE, View, build, presets
+from .tabs import show
 
-SIDE_OUTCOMES = [
-    "median_effective_hourly_pay_usd",
-    "share_under_local_minimum_wage",
-    "unpaid_share",
-    "tasker_pay_usd",
-    "labels_human",
-    "cost_per_quality_adjusted_label_usd",
-]
+SIDE_OUTCOMES = list(outcomes.SIDE_BY_SIDE)  # which outcomes, from the registry
 
 
 def side_view(view: View, preset: str) -> View:

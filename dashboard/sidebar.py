@@ -11,8 +11,11 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard.schema import ADVANCED, LEVERS, RUN_SETTINGS, field_spec, get_path
-from dashboard.state import (
+from sim.countries import load_countries
+from sim.scenario import Scenario, ScenarioError
+
+from .schema import ADVANCED, LEVERS, RUN_SETTINGS, field_spec, get_path
+from .state import (
     DEFAULT_REPLICATES,
     MAX_REPLICATES,
     MIN_REPLICATES,
@@ -25,9 +28,7 @@ from dashboard.state import (
     read_upload,
     view_from_upload,
 )
-from dashboard.text import plain
-from sim.countries import load_countries
-from sim.scenario import Scenario, ScenarioError
+from .text import plain
 
 FLOOR_HELP = (
     "Which pay-floor setting applies depends on the rule: *absolute* uses the USD/h level, "

@@ -21,11 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from dashboard.schema import BASELINE, ROOT, SCENARIOS, SHARED, flatten_diff, get_path
 from sim.scenario import SCHEMA_VERSION, Scenario, ScenarioError
 from sim.scenario_files import load_scenario, load_scenario_text, parse_scenario_text
+
+from .schema import BASELINE, SCENARIOS, SHARED, flatten_diff, get_path
 
 BOTH = "both."
 RESERVED = {"v", "preset", "replicates", "window", "tab", "currency", "side", "ensemble"}
@@ -113,8 +112,10 @@ def build(view: View) -> tuple[Scenario, Scenario]:
         raise ScenarioError(f"window: {view.window!r} is not allowed; expected one of {WINDOWS}")
     if view.window == "after_start":
         baseline, reform = measured_after_start(baseline, reform)
-    from dashboard.runs import workers
     from sim.resources import check_memory
+
+    from .runs import workers
+
 
     taskers = max(baseline.population.taskers, reform.population.taskers)
     check_memory(taskers, runs=min(workers(), view.replicates))  # replicates run side by side
@@ -284,46 +285,31 @@ def view_from_upload(scenario: Scenario, explicit: set[str], current: View) -> V
 
 # ---- reproducing a view from the command line -------------------------------------------
 def cli_command(view: View, baseline: Scenario) -> str:
-    """Shell lines, run from the repository root, that reproduce the view's numbers.
+    """One shell line, run from any folder, that reproduces the view's numbers.
 
-    `datalabour compare --set` changes only the reform, so settings shared by both runs go
-    into a small baseline file that extends scenarios/baseline.yaml.
+    Shared settings apply to both runs (`--set`), the reform's levers to the reform only
+    (`--set-reform`); the scenarios are named as bundled with the package.
     """
-    preset = preset_path(view.preset).relative_to(ROOT)
     shared = dict(view.shared)
     if baseline.burn_in_weeks != load_file(BASELINE, view.shared).burn_in_weeks:
         shared["burn_in_weeks"] = baseline.burn_in_weeks  # measured after the reform starts
-    sets = [f"--set {shlex.quote(f'{k}={_cli_value(v)}')}" for k, v in sorted(view.reform.items())]
-    sets += [f"--set {shlex.quote(f'{k}={_cli_value(v)}')}" for k, v in sorted(shared.items())]
+
+    def flag(name: str, overrides: dict[str, Any]) -> list[str]:
+        return [f"{name} {shlex.quote(f'{k}={_cli_value(v)}')}"
+                for k, v in sorted(overrides.items())]
+
+    sets = flag("--set", shared) + flag("--set-reform", view.reform)
     tail = f"--replicates {view.replicates} --seed {baseline.seed}"
     if view.ensemble:
         tail += f" --ensemble {view.ensemble}"
-    if not shared:
-        return " ".join(["datalabour compare scenarios/baseline.yaml", str(preset), *sets, tail])
-    header = "cat > view-baseline.yaml <<'EOF'\nextends: scenarios/baseline.yaml\n"
-    body = _yaml_overrides(shared) + "EOF\n"
-    return (
-        header
-        + body
-        + " ".join(["datalabour compare view-baseline.yaml", str(preset), *sets, tail])
-    )
+    preset = preset_path(view.preset).stem
+    return " ".join(["datalabour compare baseline", preset, *sets, tail])
 
 
 def _cli_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"))
-
-
-def _yaml_overrides(overrides: dict[str, Any]) -> str:
-    nested: dict[str, Any] = {}
-    for path, value in overrides.items():
-        node = nested
-        parts = path.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    return yaml.safe_dump(nested, sort_keys=True)
 
 
 # ---- the window the headline measures ----------------------------------------------------

@@ -7,13 +7,14 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.schema import BASELINE, default_source, describe, flatten_diff, get_path
-from dashboard.state import load_file
 from sim.calibration import calibration_report
 from sim.compare import Comparison
 from sim.countries import load_countries
 from sim.results import RunResult
 from sim.scenario import Scenario
+
+from .schema import BASELINE, default_source, describe, flatten_diff, get_path
+from .state import load_file
 
 
 def country_names(iso3: list[str]) -> dict[str, str]:

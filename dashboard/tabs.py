@@ -14,12 +14,13 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, money_charts, time_charts
-from dashboard.brief import build_brief
-from dashboard.labels import outcome
-from dashboard.state import CURRENCIES, View, cli_command, to_query
-from dashboard.tables import calibration_frame, parameter_differences, weekly_long
 from sim.scenario import SCHEMA_VERSION, Scenario
+
+from . import charts, money_charts, time_charts
+from .brief import build_brief
+from .labels import outcome
+from .state import CURRENCIES, View, cli_command, to_query
+from .tables import calibration_frame, parameter_differences, weekly_long
 
 
 def show(fig) -> None:

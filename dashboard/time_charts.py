@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.charts import BASELINE_COLOUR, REFORM_COLOUR, _layout, rgba
+from .charts import BASELINE_COLOUR, REFORM_COLOUR, _layout, rgba
 
 
 def _stack(runs, column: str) -> np.ndarray:

@@ -14,7 +14,43 @@ from scipy import stats
 from sim.outcomes import HEADLINE
 from sim.result_folder import atomic_output
 from sim.results import RunResult, run
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
+
+SIZE_AND_HORIZON = ("population.taskers", "weeks", "burn_in_weeks")
+
+
+def check_comparable(baseline: Scenario, reform: Scenario) -> None:
+    """Refuse, in one ScenarioError line, two scenarios of different size or horizon."""
+    for path in SIZE_AND_HORIZON:
+        ours, theirs = baseline, reform
+        for key in path.split("."):
+            ours, theirs = getattr(ours, key), getattr(theirs, key)
+        if ours != theirs:
+            raise ScenarioError(
+                f"{path}: baseline {ours!r}, reform {theirs!r}; a comparison needs both the "
+                "same size and horizon (overrides given with --set apply to both)"
+            )
+
+NO_CHANGE, WITHIN_NOISE, BEYOND_NOISE = "no change", "within seed noise", "beyond seed noise"
+ROBUST_SHARE = 0.9  # an effect is robust when at least 90% of assumption draws agree in sign
+ROBUST, DEPENDS = "robust", "depends on assumptions"
+
+
+def seed_verdict(delta: float, low: float, high: float) -> str:
+    """Whether a paired change is beyond the seed noise its 95% interval measures."""
+    if delta == 0 and low == high:
+        return NO_CHANGE
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+        return WITHIN_NOISE
+    return BEYOND_NOISE
+
+
+def robustness(share_same_sign: float | None) -> str | None:
+    """The ensemble's verdict on a delta's sign (None without an ensemble): robust when at
+    least `ROBUST_SHARE` of the posterior draws agree with the mean's sign."""
+    if share_same_sign is None or not np.isfinite(share_same_sign):
+        return None
+    return ROBUST if share_same_sign >= ROBUST_SHARE else DEPENDS
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -124,8 +160,10 @@ def compare(
 
     With `ensemble=N`, also run both at N particles of the calibration posterior (drawn by
     weight, one common seed per draw) and add ensemble_low/high (5th/95th percentile of the
-    per-draw deltas) and share_same_sign to the table.
+    per-draw deltas) and share_same_sign to the table. Both sides share size and horizon
+    (else ScenarioError) and the root seed: ``seed``, else the baseline's.
     """
+    check_comparable(baseline, reform)
     root = baseline.seed if seed is None else seed
     seeds = replicate_seeds(root, replicates)
     if ensemble:  # a bad posterior fails before any run

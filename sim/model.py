@@ -4,12 +4,16 @@ week's terms (fees, monitoring, pay mode, floor) in `sim.terms`, outcomes in `si
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import mesa
 import numpy as np
 
 from sim import metrics, terms
 from sim.agents import Lab, Platform
 from sim.countries import load_countries
+from sim.keywords import scenario_from_keywords
 from sim.netpay import WEEKLY as NET_WEEKLY
 from sim.netpay import NetPay
 from sim.population import draw_population
@@ -24,7 +28,16 @@ F32 = np.float32
 class LabourMarketModel(mesa.Model):
     """Labs buy human feedback through platforms from a vectorised tasker population."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | Path = "baseline",
+        seed: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        """A model of `scenario` (Scenario, bundled name or YAML path) with dotted overrides as
+        keywords, ``policy__pay_floor__kind="absolute"``: how Mesa's batch_run and SolaraViz
+        build one (sim.keywords)."""
+        scenario, seed = scenario_from_keywords(scenario, seed, overrides)
         self.seed_used = scenario.seed if seed is None else int(seed)
         super().__init__(rng=self.seed_used)
         self.params = s = scenario
@@ -174,6 +187,7 @@ class LabourMarketModel(mesa.Model):
         self.learn()
         self.collect()
         self.week += 1
+        self.running = self.week < self.params.weeks
 
     def update_technology(self) -> None:
         """AI cost per label falls by a share a year; AI quality approaches its ceiling."""

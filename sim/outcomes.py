@@ -323,6 +323,10 @@ CARDS = _selection(  # the dashboard's headline cards
     "tasker_pay_usd", "active_taskers", "labels_human", "quality_adjusted_labels",
     "cost_per_quality_adjusted_label_usd", "automation_share", "lab_spend_usd",
 )
+SIDE_BY_SIDE = _selection(  # the dashboard's reforms side by side
+    "median_effective_hourly_pay_usd", "share_under_local_minimum_wage", "unpaid_share",
+    "tasker_pay_usd", "labels_human", "cost_per_quality_adjusted_label_usd",
+)
 POLICY_REPORT = _selection(  # docs/policies.md's columns
     "median_effective_hourly_pay_usd", "median_net_effective_hourly_pay_usd",
     "share_under_local_minimum_wage", "unpaid_share",
@@ -338,6 +342,18 @@ REFERENCE_CHECK = _selection(  # the vectorised and per-agent models must agree 
 )
 
 
+def field_metadata(key: str) -> dict[str, str] | None:
+    """Label, unit and description of an outcome column: an outcome's name, or a flattened
+    key such as by_country.KEN.NAME, weekly.NAME or delta.NAME (a reform's change)."""
+    o = BY_NAME.get(key.rsplit(".", 1)[-1])
+    if o is None:
+        return None
+    description = o.description
+    if key.startswith("delta."):
+        description = f"Change, reform minus baseline with the same seed: {description}"
+    return {"label": o.label, "unit": o.unit, "description": description}
+
+
 def to_parquet(frame, path) -> None:
     """Write a results frame to Parquet (pandas, pyarrow); each outcome column's field
     metadata carries its label, unit and description."""
@@ -346,10 +362,8 @@ def to_parquet(frame, path) -> None:
     schema = pa.Schema.from_pandas(frame, preserve_index=False)
     fields = []
     for f in schema:
-        o = BY_NAME.get(f.name)
-        if o is not None:
-            f = f.with_metadata({"label": o.label, "unit": o.unit, "description": o.description})
-        fields.append(f)
+        meta = field_metadata(f.name) if f.name in BY_NAME else None
+        fields.append(f if meta is None else f.with_metadata(meta))
     frame.to_parquet(path, index=False, schema=pa.schema(fields, metadata=schema.metadata))
 
 

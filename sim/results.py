@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import metrics, outcomes
+from sim.keywords import dotted
 from sim.model import LabourMarketModel
 from sim.result_folder import OutputError, atomic_output, check_output
 from sim.scenario import Scenario, ScenarioError, load_scenario
@@ -60,6 +61,17 @@ class RunResult:
     def overall(self) -> dict[str, float]:
         return self.summary["overall"]
 
+    def tidy(self, name: str) -> pd.DataFrame:
+        """A frame as saved: the run's id (scenario, seed, run_hash) on every row, and
+        `burn_in` true for the weeks the summary leaves out."""
+        frame = getattr(self, name)
+        ids = {"scenario": self.scenario.name, "seed": self.seed}
+        ids["run_hash"] = self.manifest.get("run_hash", "")
+        tidy = frame.assign(burn_in=frame["week"] < self.scenario.burn_in_weeks)
+        for i, (column, value) in enumerate(ids.items()):
+            tidy.insert(i, column, value)
+        return tidy
+
     def save(self, out: str | Path, overwrite: bool = False) -> Path:
         """Write summary.json, weekly/by_country/by_platform.parquet and, last, manifest.json
         (provenance and every file's size and SHA-256), whole or not at all.
@@ -71,7 +83,7 @@ class RunResult:
                 json.dumps(self.summary, indent=2, sort_keys=True)
             )
             for name in ("weekly", "by_country", "by_platform"):  # with units, descriptions
-                outcomes.to_parquet(getattr(self, name), folder / f"{name}.parquet")
+                outcomes.to_parquet(self.tidy(name), folder / f"{name}.parquet")
         return Path(out)
 
 
@@ -182,7 +194,7 @@ def evaluate(
         `weeks` shorter than the burn-in shrinks the burn-in to a quarter of the run, as the CLI
     """
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    paths = fit_burn_in(base, {k.replace("__", "."): v for k, v in overrides.items()})
+    paths = fit_burn_in(base, dotted(overrides))
     scn = base.with_overrides(paths) if paths else base
     result = run(scn, seed)
     flat = flat_summary(result.summary)

@@ -19,12 +19,13 @@ from typing import Any
 
 import yaml
 
+from sim.bundled import scenario_path, scenarios_dir
 from sim.scenario import Scenario, ScenarioError, from_dict, model_of_field, show
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
 MAX_NODES = 100_000
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = scenarios_dir()  # the repository's scenarios/, or the wheel's sim/scenarios/
 _MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -289,7 +290,8 @@ def load_scenario(
     source: str | Path | dict[str, Any] | Scenario,
     overrides: dict[str, Any] | list[str] | None = None,
 ) -> Scenario:
-    """Load a scenario from a YAML path, a mapping or a Scenario, then apply overrides."""
+    """Load a scenario from a YAML path, a bundled name, a mapping or a Scenario, then
+    apply overrides."""
     if isinstance(source, Scenario):
         data = source.to_dict()
     elif isinstance(source, dict):
@@ -297,7 +299,7 @@ def load_scenario(
         if "extends" in data:
             raise ScenarioError("extends: only allowed in scenario files")
     else:
-        data = read_scenario_dict(source)
+        data = read_scenario_dict(scenario_path(source))  # `baseline` resolves like a path
     return from_dict(apply_overrides(data, overrides))
 
 

@@ -73,6 +73,7 @@ class SweepStatus:
     done: int = 0
     failed: int = 0
     started: float = field(default_factory=time.perf_counter)
+    dashboard_link: str | None = None  # Dask's dashboard of the cluster running the sweep
 
     @property
     def remaining(self) -> int:
@@ -154,7 +155,9 @@ def run_sweep(
     store : folder for sweep.json and runs/
     client : a `distributed.Client` to run on (a notebook's own cluster); else
         ``scheduler`` (address of a running cluster), else ``workers`` (1 runs in this
-        process; more, or None for one per core, start an embedded local cluster)
+        process; more start an embedded local cluster); with none of the three, the current
+        default client (`distributed.default_client`) if there is one, else an embedded
+        cluster of one worker per core
     resume : skip runs whose file is intact (else the store must be new)
     retry_failed : with resume, run again the runs that recorded an error
     progress : called with a `SweepStatus` at the start and after every run
@@ -162,6 +165,8 @@ def run_sweep(
         aside, a stale lock taken over, a store re-adopted) before any run starts
     """
     p = spec if isinstance(spec, Plan) else plan(spec)
+    if client is None and scheduler is None and workers is None:
+        client = _current_client()
     if scheduler is not None and client is None:  # reach the cluster before touching the store
         with _client(None, scheduler, None) as remote:
             return run_sweep(
@@ -225,6 +230,9 @@ def _execute(
                 record(r, execute(r.scenario, r.seed, p.spec.outcomes, p.spec.weekly, r.reform))
         else:
             with _client(client, None, workers) as c:
+                status.dashboard_link = c.dashboard_link or None
+                if progress:
+                    progress(status)
                 for r, result, problem in _on_dask(c, pending, p.spec):
                     record(r, result, problem)
     return SweepReport(
@@ -238,6 +246,16 @@ def _execute(
         errors,
         notes,
     )
+
+
+def _current_client() -> Any:
+    """The active default `distributed.Client` (a notebook's or script's), or None."""
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except ValueError:  # no client has been started
+        return None
 
 
 class _client:
@@ -262,7 +280,7 @@ class _client:
             n_workers=self.workers or default_workers(),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port; SweepStatus.dashboard_link tells which
             silence_logs=logging.ERROR,
         )
         c = Client(cluster)

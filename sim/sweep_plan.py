@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim import outcomes
+from sim.bundled import sweep_path
 from sim.results import package_version, run_hash
 from sim.scenario import Scenario, ScenarioError, format_validation
 from sim.scenario_files import get_path, load_scenario, read_mapping
@@ -224,7 +225,7 @@ def _try(f: Callable[[], Any]) -> Any:
 
 def read_sweep(path: str | Path) -> SweepSpec:
     """Read and validate the fields of a sweep file (not yet against its base scenario)."""
-    path = Path(path)
+    path = sweep_path(path)
     raw = read_mapping(path, "sweep file", "sweep fields")
     raw.setdefault("name", path.stem)
     for key in ("base", "reform"):

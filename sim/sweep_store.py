@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.outcomes import field_metadata
 from sim.result_folder import file_digest, pid_alive
 from sim.results import package_version
 from sim.scenario import ScenarioError
@@ -47,10 +48,14 @@ def _schema(plan: Plan):
         pa.field("point", pa.int64()),
         pa.field("replicate", pa.int64()),
         pa.field("seed", pa.int64()),
+        pa.field("scenario", pa.string()),
+        pa.field("burn_in_weeks", pa.int64()),  # the first entries of weekly.* lists
     ]
     fields += [pa.field(n, kinds[t]) for n, t in plan.columns.items()]
-    fields += [pa.field(k, pa.float64()) for k in plan.spec.outcomes]
-    fields += [pa.field(f"weekly.{k}", pa.list_(pa.float64())) for k in plan.spec.weekly]
+    # outcome columns carry their unit and description (the outcome registry)
+    fields += [pa.field(k, pa.float64(), metadata=field_metadata(k)) for k in plan.spec.outcomes]
+    fields += [pa.field(f"weekly.{k}", pa.list_(pa.float64()), metadata=field_metadata(k))
+               for k in plan.spec.weekly]
     fields += [pa.field("error", pa.string()), pa.field("package_version", pa.string())]
     return pa.schema(fields)
 
@@ -112,6 +117,8 @@ def _write(store: Path, plan: Plan, schema, spec: RunSpec, result: dict) -> None
         "point": spec.point,
         "replicate": spec.replicate,
         "seed": spec.seed,
+        "scenario": spec.scenario["name"],
+        "burn_in_weeks": spec.scenario["burn_in_weeks"],
     }
     row.update({n: _cell(params[n], t) for n, t in plan.columns.items()})
     row.update({k: result["outcomes"].get(k) for k in plan.spec.outcomes})
@@ -395,7 +402,8 @@ def load(store: str | Path) -> pd.DataFrame:
     manifest = read_manifest(store)
     files = sorted((store / RUNS_DIR).glob("*.parquet"))
     if not files:
-        cols = ["run_hash", "point", "replicate", "seed", *manifest["columns"]]
+        cols = ["run_hash", "point", "replicate", "seed", "scenario", "burn_in_weeks"]
+        cols += manifest["columns"]
         return pd.DataFrame(columns=[*cols, *manifest["outcomes"], "error"])
     seeds = {r["hash"]: r["seed"] for r in manifest["runs"]}
     try:

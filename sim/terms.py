@@ -13,10 +13,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
-from sim.scenario import Scenario
+from sim.scenario import Policy, Scenario
 
 F32 = np.float32
+
+
+def lever_paths(model: type[BaseModel] = Policy, prefix: str = "policy") -> list[str]:
+    """The dotted path of every policy lever, from the schema (groups expanded, in order)."""
+    paths = []
+    for name, field in model.model_fields.items():
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            paths += lever_paths(group, f"{prefix}.{name}")
+        else:
+            paths.append(f"{prefix}.{name}")
+    return paths
+
+
+LEVERS = lever_paths()  # the dashboard's reform levers and the tests' lever strategies
 
 
 @dataclass(frozen=True)

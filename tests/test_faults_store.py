@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,10 +88,11 @@ def cli(*args: str):
 
 
 def one_line(res, code: int) -> str:
-    """The error: one line, the last (after a sweep's plan line), no traceback."""
+    """The error: one line, the last (after a sweep's plan line), no traceback; progress
+    lines (logged when stderr is not a terminal) aside."""
     assert res.exit_code == code, res.output
     assert "Traceback" not in res.output and isinstance(res.exception, SystemExit)
-    lines = res.output.strip().splitlines()
+    lines = [x for x in res.output.strip().splitlines() if not re.match(r"\S+: \d+/\d+ runs", x)]
     assert lines[-1].startswith("error:") and len(lines) <= 2, res.output
     return lines[-1]
 

@@ -32,7 +32,7 @@ def test_every_outcome_describes_itself():
         assert o.label and o.unit and o.description.endswith(".") and o.scopes, o.name
         assert o.direction in outcomes.DIRECTIONS
     for view in (outcomes.SUMMARY_TABLE, outcomes.HEADLINE, outcomes.CARDS,
-                 outcomes.POLICY_REPORT, outcomes.REFERENCE_CHECK):
+                 outcomes.POLICY_REPORT, outcomes.REFERENCE_CHECK, outcomes.SIDE_BY_SIDE):
         assert all("overall" in outcomes.BY_NAME[k].scopes for k in view)
 
 
@@ -59,4 +59,12 @@ def test_parquet_columns_carry_unit_and_description(small_run, tmp_path):
     assert meta[b"unit"] == b"share" and meta[b"description"]
     assert schema.field("week").metadata is None
     back = pq.read_table(tmp_path / "by_country.parquet").to_pandas()
-    assert back.equals(small_run.by_country)
+    assert back[small_run.by_country.columns].equals(small_run.by_country)  # the values as run
+
+
+def test_flattened_keys_of_sweeps_are_described():
+    meta = outcomes.field_metadata("by_country.KEN.unpaid_share")
+    assert meta["unit"] == "share"
+    assert meta["description"] == outcomes.get("unpaid_share").description
+    assert outcomes.field_metadata("delta.labels_human")["description"].startswith("Change")
+    assert outcomes.field_metadata("point") is None

@@ -10,6 +10,7 @@ from sim.cli import (  # noqa: F401  (each registers its commands)
     discover,
     model_commands,
     outcomes,
+    scenarios,
     sensitivity_report,
     sweep_commands,
 )

@@ -23,6 +23,24 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from sim.results import package_version
+
+        console.print(f"datalabour {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """datalabour: an agent-based model of the economics of AI data labour."""
+
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="override a parameter: PATH=VALUE (repeatable)"),
@@ -56,6 +74,19 @@ def load(
         raise  # unreachable
 
 
+class _Progress(Progress):
+    """A live bar on a terminal; elsewhere (logs, CI) a plain line every tenth of the work."""
+
+    def advance(self, task_id, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        if not self.disable:
+            return
+        task = next(t for t in self.tasks if t.id == task_id)
+        every = max(1, int(task.total or 1) // 10)
+        if int(task.completed) % every == 0 or task.completed == task.total:
+            err.print(f"{task.description}: {task.completed:.0f}/{task.total:.0f}", highlight=False)
+
+
 def check_out(out: Path | None, overwrite: bool) -> None:
     """Before any simulating: --out can take a result (exit 2 if not)."""
     if out is not None:
@@ -82,7 +113,7 @@ def save_out(write: Callable[[], object], out: Path) -> None:
 
 
 def progress_bar() -> Progress:
-    return Progress(
+    return _Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.base import SetOpt, app, console, fail, load, progress_bar
+from sim.cli.base import app, console, fail, load, progress_bar
+from sim.scenario import ScenarioError
 
 
 def check_out(out: Path, overwrite: bool) -> None:
@@ -44,12 +45,19 @@ def write_atomically(out: Path, text: str) -> None:
 
 @app.command()
 def brief(
-    reform: Annotated[Path, typer.Argument(help="reform scenario YAML")],
+    reform: Annotated[Path, typer.Argument(help="reform: bundled name or YAML file")],
     out: Annotated[Path, typer.Option(help="the brief's HTML file")],
-    baseline: Annotated[Path, typer.Option(help="baseline scenario YAML")] = Path(
-        "scenarios/baseline.yaml"
-    ),
-    sets: SetOpt = None,
+    baseline: Annotated[
+        Path, typer.Option(help="baseline: bundled name or YAML file")
+    ] = Path("baseline"),
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override both sides: PATH=VALUE (repeatable)"),
+    ] = None,
+    set_reform: Annotated[
+        list[str] | None,
+        typer.Option("--set-reform", help="override the reform only: PATH=VALUE (repeatable)"),
+    ] = None,
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
     ensemble: Annotated[
         int, typer.Option(min=0, help="draws of the uncertain assumptions (0: seed noise only)")
@@ -61,13 +69,18 @@ def brief(
     overwrite: Annotated[bool, typer.Option(help="replace an existing file")] = False,
 ) -> None:
     """A self-contained HTML brief: the reform, headline with intervals, charts, sources."""
-    from dashboard.brief import build_brief
-    from dashboard.state import measured_after_start
-    from sim.compare import compare
+    from datalabour_dashboard.brief import build_brief
+    from datalabour_dashboard.state import measured_after_start
+
+    from sim.compare import check_comparable, compare
 
     check_out(out, overwrite)
-    base = load(baseline, None)
-    ref = load(reform, sets)
+    base = load(baseline, sets)
+    ref = load(reform, [*(sets or []), *(set_reform or [])])
+    try:
+        check_comparable(base, ref)
+    except ScenarioError as e:
+        fail(str(e))
     if not whole_run:
         base, ref = measured_after_start(base, ref)
     extra = {}
@@ -80,6 +93,7 @@ def brief(
         comp = compare(base, ref, replicates, seed, progress=lambda: bar.advance(task), **extra)
     words = ["datalabour", "brief", str(reform), "--baseline", str(baseline)]
     words += [f"--set={s}" for s in sets or []]
+    words += [f"--set-reform={s}" for s in set_reform or []]
     words += ["--replicates", str(replicates), "--seed", str(base.seed if seed is None else seed)]
     if ensemble:
         words += ["--ensemble", str(ensemble)]

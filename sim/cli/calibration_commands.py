@@ -32,9 +32,9 @@ class Method(StrEnum):
 
 @app.command()
 def calibrate(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML")] = Path(
-        "scenarios/baseline.yaml"
-    ),
+    scenario: Annotated[
+        Path, typer.Argument(help="bundled scenario name or YAML file")
+    ] = Path("baseline"),
     sets: SetOpt = None,
     method: Annotated[
         Method, typer.Option(help="replicates: check one parameter set; abc: ABC-SMC posterior")
@@ -164,9 +164,9 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
 
 @app.command("validate-facts")
 def validate_facts(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML")] = Path(
-        "scenarios/baseline.yaml"
-    ),
+    scenario: Annotated[
+        Path, typer.Argument(help="bundled scenario name or YAML file")
+    ] = Path("baseline"),
     posterior: Annotated[Path | None, typer.Option(help="posterior (default: shipped)")] = None,
     draws: Annotated[int, typer.Option(min=2, help="particles drawn by weight")] = 30,
     taskers: Annotated[int, typer.Option(min=10, help="potential taskers per run")] = 2000,

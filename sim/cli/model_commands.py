@@ -27,7 +27,7 @@ from sim.scenario import ScenarioError
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    scenario: Annotated[Path, typer.Argument(help="bundled scenario name or YAML file")],
     sets: SetOpt = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
     taskers: Annotated[int | None, typer.Option(help="potential taskers in the population")] = None,
@@ -64,7 +64,7 @@ def run(
 
 @app.command()
 def validate(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    scenario: Annotated[Path, typer.Argument(help="bundled scenario name or YAML file")],
     sets: SetOpt = None,
 ) -> None:
     """Check a scenario: prints `ok`, or one line naming the bad field (exit 2)."""
@@ -74,9 +74,16 @@ def validate(
 
 @app.command()
 def compare(
-    baseline: Annotated[Path, typer.Argument(help="baseline scenario YAML")],
-    reform: Annotated[Path, typer.Argument(help="reform scenario YAML")],
-    sets: SetOpt = None,
+    baseline: Annotated[Path, typer.Argument(help="baseline: bundled name or YAML file")],
+    reform: Annotated[Path, typer.Argument(help="reform: bundled name or YAML file")],
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override both sides: PATH=VALUE (repeatable)"),
+    ] = None,
+    set_reform: Annotated[
+        list[str] | None,
+        typer.Option("--set-reform", help="override the reform only: PATH=VALUE (repeatable)"),
+    ] = None,
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
     seed: Annotated[int | None, typer.Option(help="root seed of the replicates")] = None,
     out: Annotated[Path | None, typer.Option(help="folder for comparison.csv/json")] = None,
@@ -88,13 +95,19 @@ def compare(
 ) -> None:
     """Reform vs baseline with common random numbers: paired deltas with 95% intervals.
 
+    Size and horizon (population, weeks, burn-in) and the root seed are shared by both sides.
     With --ensemble N, also the spread of the delta over N draws of the calibration posterior.
     """
+    from sim.compare import check_comparable
     from sim.compare import compare as run_compare
 
-    base = load(baseline, None)
-    ref = load(reform, sets)
+    base = load(baseline, sets)
+    ref = load(reform, [*(sets or []), *(set_reform or [])])
     check_out(out, overwrite)
+    try:
+        check_comparable(base, ref)
+    except ScenarioError as e:
+        fail(str(e))
     with progress_bar() as bar:
         total = 2 * (replicates + (ensemble or 0))
         task = bar.add_task(f"{base.name} vs {ref.name}", total=total)
@@ -113,11 +126,15 @@ def compare(
         table.add_column(col, justify="right" if col != "outcome" else "left")
     for _, r in head.iterrows():
         ratio = r.paired_ci_halfwidth / r.unpaired_ci_halfwidth if r.unpaired_ci_halfwidth else 0
-        extra = [f"[{r.ensemble_low:+.3g}, {r.ensemble_high:+.3g}]", f"{r.share_same_sign:.0%}"]
+        extra = (
+            [f"[{r.ensemble_low:+.3g}, {r.ensemble_high:+.3g}]", f"{r.share_same_sign:.0%}"]
+            if ensemble
+            else []
+        )
         table.add_row(
             r.outcome, r.group, f"{r.baseline_mean:.4g}", f"{r.reform_mean:.4g}", f"{r.delta:+.3g}",
             f"[{r.delta_ci_low:+.3g}, {r.delta_ci_high:+.3g}]", f"{r.relative_change:+.1%}",
-            f"{ratio:.2f}", *(extra if ensemble else []),
+            f"{ratio:.2f}", *extra,
         )
     console.print(table)
     if out is not None:
@@ -127,18 +144,32 @@ def compare(
 
 @app.command("policy-report")
 def policy_report(
-    scenarios: Annotated[Path, typer.Option(help="folder of scenarios")] = Path("scenarios"),
+    scenarios: Annotated[
+        Path | None, typer.Option(help="folder of scenarios (default: the bundled ones)")
+    ] = None,
     doc: Annotated[Path, typer.Option(help="document to update")] = Path("docs/policies.md"),
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override every scenario: PATH=VALUE (repeatable)"),
+    ] = None,
+    ensemble: Annotated[
+        int, typer.Option(min=0, help="posterior draws for the robustness verdicts (0: none)")
+    ] = 20,
 ) -> None:
-    """Regenerate the headline-delta table of docs/policies.md from the shipped scenarios."""
+    """Regenerate docs/policies.md's headline deltas (seed intervals, ensemble ranges, verdicts)."""
+    from sim.bundled import scenarios_dir
     from sim.report import policy_scenarios, write_policy_report
 
+    folder = scenarios or scenarios_dir()
     try:
-        n = len(policy_scenarios(scenarios))
+        n = len(policy_scenarios(folder))
         with progress_bar() as bar:
-            task = bar.add_task("policy scenarios", total=n * replicates * 2)
-            table = write_policy_report(scenarios, doc, replicates, lambda: bar.advance(task))
+            task = bar.add_task("policy scenarios", total=n * (replicates + ensemble) * 2)
+            table = write_policy_report(
+                folder, doc, replicates, lambda: bar.advance(task), ensemble or None,
+                list(sets or []),
+            )
     except ScenarioError as e:
         fail(str(e))
     console.print(table.to_string(index=False))
@@ -150,9 +181,12 @@ def dashboard(
     port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
 ) -> None:
     """Start the Streamlit dashboard on localhost."""
-    app_path = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-    if not app_path.exists():
-        fail(f"dashboard: {app_path} not found; install datalabour from its source tree")
+    from importlib.util import find_spec
+
+    spec = find_spec("datalabour_dashboard")  # the repository's dashboard/, installed
+    if spec is None or not spec.origin:
+        fail("dashboard: package datalabour_dashboard not installed; reinstall datalabour")
+    app_path = Path(spec.origin).parent / "app.py"
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.headless", "true", "--server.address", "127.0.0.1",

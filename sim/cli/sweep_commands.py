@@ -17,7 +17,8 @@ from sim.scenario import ScenarioError
 @app.command()
 def sweep(
     sweep_file: Annotated[
-        Path | None, typer.Argument(metavar="SWEEP", help="sweep YAML file", show_default=False)
+        Path | None,
+        typer.Argument(metavar="SWEEP", help="bundled sweep name or YAML file", show_default=False),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="store folder: sweep.json + runs/*.parquet")
@@ -34,6 +35,12 @@ def sweep(
         bool, typer.Option(help="with --resume: run again the runs that recorded an error")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="validate and count runs; run nothing")] = False,
+    log_every: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="when stderr is not a terminal, a progress line every N runs (default: 5%)"
+        ),
+    ] = None,
     verify: Annotated[
         Path | None,
         typer.Option(metavar="STORE", help="report a store's health (changes nothing); no SWEEP"),
@@ -79,6 +86,8 @@ def sweep(
     )
     task = bar.add_task(p.spec.name, total=len(p.runs), failed=0, rate="")
     start = {"t": time.perf_counter(), "n": 0}
+    every = log_every or max(1, len(p.runs) // 20)
+    shown: dict[str, object] = {"link": None, "logged": None}
 
     def say(note: str) -> None:
         err.print(f"[bold yellow]note:[/] {note}", highlight=False, soft_wrap=True)
@@ -88,7 +97,17 @@ def sweep(
             start.update(t=time.perf_counter(), n=s.skipped)
         minutes = (time.perf_counter() - start["t"]) / 60
         rate = f"{(s.done + s.failed) / minutes:.1f} runs/min" if s.done + s.failed else ""
-        bar.update(task, completed=s.skipped + s.done + s.failed, failed=s.failed, rate=rate)
+        finished = s.skipped + s.done + s.failed
+        bar.update(task, completed=finished, failed=s.failed, rate=rate)
+        if s.dashboard_link and s.dashboard_link != shown["link"]:
+            shown["link"] = s.dashboard_link
+            err.print(f"Dask dashboard: {s.dashboard_link}", highlight=False, soft_wrap=True)
+        if bar.disable and finished and finished != shown["logged"] and (
+            finished % every == 0 or finished == s.total
+        ):  # logs and CI: a plain line now and then instead of a live bar
+            shown["logged"] = finished
+            line = f"{p.spec.name}: {finished}/{s.total} runs, {s.failed} failed"
+            err.print(f"{line}{', ' + rate if rate else ''}", highlight=False, soft_wrap=True)
 
     try:
         with bar:
