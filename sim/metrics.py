@@ -81,9 +81,10 @@ def pay_distribution(
         )
         worked = np.ones(n, bool)
     # else dense over everyone, masked in the sums: cheaper than selecting those who worked
-    tiny = np.finfo(paid_hours.dtype).tiny
-    effective = pay / np.maximum(paid_hours + unpaid_hours, tiny)
-    paid_rate = pay / np.maximum(paid_hours, tiny)
+    hours = paid_hours + unpaid_hours
+    # 0 where there are no hours (pay without paid hours would overflow, then NaN in the sums)
+    effective = np.divide(pay, hours, out=np.zeros_like(pay), where=hours > 0)
+    paid_rate = np.divide(pay, paid_hours, out=np.zeros_like(pay), where=paid_hours > 0)
     sample = effective[_sample(np.flatnonzero(worked))]
     p10, p50, p90 = percentiles(sample, [10, 50, 90])
     return {
