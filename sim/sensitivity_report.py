@@ -44,8 +44,11 @@ def influential(table: pd.DataFrame, top: int) -> list[str]:
     """The `top` parameters by mu* relative to the largest mu* of each outcome, at their most
     influential outcome (Campolongo et al. 2007 screen on mu*)."""
     scale = table.groupby("outcome")["mu_star"].transform("max").where(lambda s: s > 0)
-    score = (table["mu_star"] / scale).fillna(0.0).groupby(table["parameter"]).max()
-    return list(score.sort_values(ascending=False, kind="stable").index[:top])
+    relative = (table["mu_star"] / scale).fillna(0.0).groupby(table["parameter"])
+    # ties (each leading one outcome) are broken by the influence summed over all outcomes
+    score = pd.DataFrame({"best": relative.max(), "total": relative.sum()})
+    ranked = score.sort_values(["best", "total"], ascending=False, kind="stable")
+    return list(ranked.index[:top])
 
 
 def sobol_spec(screen: SweepSpec, chosen: list[str], samples: int, replicates: int) -> SweepSpec:

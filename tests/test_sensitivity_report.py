@@ -31,6 +31,12 @@ def test_influential_ranks_by_normalised_mu_star():
         "mu_star": [10.0, 1.0, 0.0, 0.001, 0.0, 0.002],  # z leads outcome b on its own scale
     })
     assert influential(table, 2) == ["x", "z"]
+    tied = pd.DataFrame({
+        "outcome": ["a", "a", "b", "b", "c", "c"],
+        "parameter": ["x", "y", "x", "y", "x", "y"],
+        "mu_star": [1.0, 0.1, 0.2, 1.0, 0.9, 0.8],  # x and y each lead; x is larger overall
+    })
+    assert influential(tied, 1) == ["x"]
 
 
 @pytest.mark.slow
