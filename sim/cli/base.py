@@ -46,6 +46,14 @@ SetOpt = Annotated[
     typer.Option("--set", help="override a parameter: PATH=VALUE (repeatable)"),
 ]
 
+BothSetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="override both sides: PATH=VALUE (repeatable)"),
+]
+ReformSetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set-reform", help="override the reform only: PATH=VALUE (repeatable)"),
+]
 OverwriteOpt = Annotated[
     bool, typer.Option(help="replace an older result in --out, whole (else it is refused)")
 ]

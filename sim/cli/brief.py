@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.base import app, console, fail, load, progress_bar
+from sim.cli.base import BothSetOpt, ReformSetOpt, app, console, fail, load, progress_bar
 from sim.scenario import ScenarioError
 
 
@@ -50,14 +50,8 @@ def brief(
     baseline: Annotated[
         Path, typer.Option(help="baseline: bundled name or YAML file")
     ] = Path("baseline"),
-    sets: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="override both sides: PATH=VALUE (repeatable)"),
-    ] = None,
-    set_reform: Annotated[
-        list[str] | None,
-        typer.Option("--set-reform", help="override the reform only: PATH=VALUE (repeatable)"),
-    ] = None,
+    sets: BothSetOpt = None,
+    set_reform: ReformSetOpt = None,
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
     ensemble: Annotated[
         int, typer.Option(min=0, help="draws of the uncertain assumptions (0: seed noise only)")

@@ -12,7 +12,9 @@ from rich.table import Table
 
 from sim import outcomes
 from sim.cli.base import (
+    BothSetOpt,
     OverwriteOpt,
+    ReformSetOpt,
     SetOpt,
     app,
     check_out,
@@ -76,14 +78,8 @@ def validate(
 def compare(
     baseline: Annotated[Path, typer.Argument(help="baseline: bundled name or YAML file")],
     reform: Annotated[Path, typer.Argument(help="reform: bundled name or YAML file")],
-    sets: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="override both sides: PATH=VALUE (repeatable)"),
-    ] = None,
-    set_reform: Annotated[
-        list[str] | None,
-        typer.Option("--set-reform", help="override the reform only: PATH=VALUE (repeatable)"),
-    ] = None,
+    sets: BothSetOpt = None,
+    set_reform: ReformSetOpt = None,
     replicates: Annotated[int, typer.Option(min=2, help="paired replicates")] = 10,
     seed: Annotated[int | None, typer.Option(help="root seed of the replicates")] = None,
     out: Annotated[Path | None, typer.Option(help="folder for comparison.csv/json")] = None,
