@@ -43,8 +43,11 @@ from .state import (  # noqa: E402
 from .tables import country_names  # noqa: E402
 from .text import plain  # noqa: E402
 
+# Card titles wrap (Streamlit cuts a metric label with an ellipsis); no deploy button; print.
 PAGE_STYLE = """<style>
 [data-testid='stAppDeployButton']{display:none}
+[data-testid='stMetricLabel'] .stMarkdownEllipsis,[data-testid='stMetricLabel'] p{
+white-space:normal!important;overflow:visible!important;text-overflow:clip!important}
 @media print{[data-testid='stSidebar'],[data-testid='stHeader'],[data-testid='stToolbar'],
 .stButton,.stDownloadButton{display:none!important}
 [data-testid='stMain']{margin-left:0!important}
