@@ -219,8 +219,9 @@ def main() -> None:
     names = country_names(countries)
     if computed is not None:
         ss.chart_note = (
-            f"{reform.name} vs {baseline.name} · {baseline.population.taskers:,} taskers, "
-            f"{baseline.weeks} weeks, {view.replicates} replicates · {dt.date.today()}",
+            f"{reform.name} vs {baseline.name} · {dt.date.today()} · "
+            f"{baseline.population.taskers:,} taskers, {baseline.weeks} weeks, "
+            f"{view.replicates} replicates",
             f"{reform.name}-vs-{baseline.name}-{dt.date.today()}",
         )
         summary_line(computed, view, baseline, reform)

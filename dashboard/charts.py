@@ -8,6 +8,8 @@ currency conversion with the country's price level from the summary, cents of a 
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -21,19 +23,81 @@ MIN_WAGE_COLOUR = "#b42318"
 FLOOR_COLOUR = "#e8a33d"
 FLOW_COLOURS = {"taskers": "#2f9e44", "platforms": "#e8a33d", "AI": "#7048e8"}
 FONT = dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13)
+# Plotly does not wrap text: titles are broken into lines that fit the narrowest chart, one
+# column on a 390 px phone (about 358 px of chart, 7-8 px per character of 16 px type).
+TITLE_CHARS = 40
+NOTE_CHARS = 44  # the subtitle, in 12 px type, fits a third of a 1400 px page
+TITLE_LINE, NOTE_LINE = 21, 16  # px per line of title and subtitle
+TITLE_PAD = 25  # px above the title (plotly lifts it by a line when it has a subtitle)
 
 
-def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
-    top, bottom = 60, 110 if legend else 50
+def wrap(text: str, width: int = TITLE_CHARS, sep: str = " ") -> str:
+    """`text` in lines of at most `width` characters (plotly's `<br>`), broken at `sep`."""
+    lines: list[str] = []
+    for part in text.split(sep):
+        pieces = textwrap.wrap(part, width) or [""]
+        if lines and len(lines[-1]) + len(sep) + len(pieces[0]) <= width:
+            lines[-1] += sep + pieces.pop(0)
+        lines += pieces
+    return "<br>".join(lines)
+
+
+def lines_of(text: str) -> int:
+    return text.count("<br>") + 1
+
+
+def _layout(
+    fig: go.Figure,
+    title: str,
+    height: int,
+    legend: bool = True,
+    *,
+    chars: int = TITLE_CHARS,
+    title_lines: int = 1,
+    top: int = 60,
+) -> go.Figure:
+    """Title (wrapped to `chars`, at least `title_lines` lines), margins and legend.
+
+    `height` is the figure's height with a one-line title and a `top` margin of 60 px; a
+    taller title block makes it taller, so the plot keeps its size and panels with equal
+    `title_lines` line up.
+    """
+    text = wrap(title, chars)
+    lines = max(lines_of(text), title_lines)
+    top, bottom = top + TITLE_LINE * (lines - 1), 110 if legend else 50
+    height += top - 60
     plot_height = max(height - top - bottom, 50)
     fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
+        title=dict(
+            text=text,
+            x=0,
+            xanchor="left",
+            y=1,
+            yref="container",
+            yanchor="top",
+            pad=dict(t=TITLE_PAD),
+            font=dict(size=16),
+        ),
         height=height,
         font=FONT,
         margin=dict(l=10, r=10, t=top, b=bottom),
         legend=dict(orientation="h", yanchor="top", y=-58 / plot_height, xanchor="left", x=0),
         showlegend=legend,
         hoverlabel=dict(font_size=12),
+    )
+    return fig
+
+
+def with_note(fig: go.Figure, note: str) -> go.Figure:
+    """The subtitle under the title (what the exported PNG shows), the figure taller by it."""
+    if not note:
+        return fig
+    text = wrap(note, NOTE_CHARS, sep=" · ")
+    extra = NOTE_LINE * lines_of(text) + 4
+    fig.update_layout(
+        title_subtitle=dict(text=text, font=dict(size=12)),
+        margin_t=fig.layout.margin.t + extra,
+        height=fig.layout.height + extra,
     )
     return fig
 
@@ -56,47 +120,34 @@ def _names(groups, names: dict[str, str] | None) -> list[str]:
     return [f"{names.get(g, g)} ({g})" if g in names else g for g in groups]
 
 
-def country_figure(
-    table: pd.DataFrame,
-    outcome_name: str,
-    names: dict[str, str] | None = None,
-    *,
-    ppp: bool = False,
-    mark_wages: bool = False,
-    title: str | None = None,
-) -> go.Figure:
-    """Per country: baseline vs reform (left) and the paired change with its 95% CI (right).
+class CountryPanels:
+    """What both panels of a by-country chart draw: one outcome per country, in chart order."""
 
-    `ppp` says the outcome is in international dollars (e.g. `..._ppp_usd` from the run
-    summary); the reference marks drawn with `mark_wages` (each country's local minimum wage
-    and the reform's pay floor, USD/h) are then shown in the same unit, divided by the
-    country's price level ratio (`price_level_ratio` in the run summary).
-    """
-    out = outcome(outcome_name)
-    v = country_values(table, outcome_name).copy()
-    scale = pd.Series(1.0, index=v.index)
-    if ppp:
-        scale = 1.0 / rows(table, "country", "price_level_ratio")["baseline_mean"].reindex(v.index)
-    v = v.reindex([c for c in country_order(table) if c in v.index])
-    labels = _names(v.index, names)
-    currency = "int$" if ppp else "USD"
-    unit = out.unit.replace("USD", currency)
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        column_widths=[0.6, 0.4],
-        horizontal_spacing=0.03,
-        subplot_titles=("Baseline and reform", "Change, reform minus baseline (95% CI)"),
-    )
-    hover = "%{y}<br>%{customdata}<extra>%{fullData.name}</extra>"
-    for arm, colour, col in (
-        ("baseline", BASELINE_COLOUR, "baseline_mean"),
-        ("reform", REFORM_COLOUR, "reform_mean"),
-    ):
-        fig.add_trace(
+    def __init__(self, table: pd.DataFrame, outcome_name: str, names, ppp: bool) -> None:
+        self.out = out = outcome(outcome_name)
+        v = country_values(table, outcome_name).copy()
+        scale = pd.Series(1.0, index=v.index)
+        if ppp:
+            ratio = rows(table, "country", "price_level_ratio")["baseline_mean"]
+            scale = 1.0 / ratio.reindex(v.index)
+        self.v = v.reindex([c for c in country_order(table) if c in v.index])
+        self.scale = scale.reindex(self.v.index)
+        self.table = table
+        self.labels = _names(self.v.index, names)
+        self.currency = "int$" if ppp else "USD"
+        self.unit = out.unit.replace("USD", self.currency)
+        change_unit = "percentage points" if out.kind == "pct" else out.delta_unit
+        self.change_axis = f"change, {change_unit.replace('USD', self.currency)}"
+        self.height = 190 + 34 * len(self.v)
+
+    HOVER = "%{y}<br>%{customdata}<extra>%{fullData.name}</extra>"
+
+    def levels(self, mark_wages: bool) -> list:
+        """Baseline and reform bars, with each country's minimum wage and the floor marked."""
+        out, v, unit, currency = self.out, self.v, self.unit, self.currency
+        traces = [
             go.Bar(
-                y=labels,
+                y=self.labels,
                 x=v[col],
                 name=arm,
                 orientation="h",
@@ -104,24 +155,25 @@ def country_figure(
                 customdata=[
                     out.fmt(x) if out.kind == "pct" else f"{x:,.2f} {unit}" for x in v[col]
                 ],
-                hovertemplate=hover,
-            ),
-            row=1,
-            col=1,
-        )
-    if mark_wages:
+                hovertemplate=self.HOVER,
+            )
+            for arm, colour, col in (
+                ("baseline", BASELINE_COLOUR, "baseline_mean"),
+                ("reform", REFORM_COLOUR, "reform_mean"),
+            )
+        ]
+        if not mark_wages:
+            return traces
         for key, name, colour, symbol in (
             ("min_wage_usd_per_hour", "local minimum wage", MIN_WAGE_COLOUR, "line-ns"),
             ("pay_floor_usd_per_hour", "reform pay floor", FLOOR_COLOUR, "diamond"),
         ):
-            marks = rows(table, "country", key)["reform_mean"].reindex(v.index) * scale.reindex(
-                v.index
-            )
+            marks = rows(self.table, "country", key)["reform_mean"].reindex(v.index) * self.scale
             if key == "pay_floor_usd_per_hour" and not (marks > 0).any():
                 continue
-            fig.add_trace(
+            traces.append(
                 go.Scatter(
-                    y=labels,
+                    y=self.labels,
                     x=marks,
                     mode="markers",
                     name=name,
@@ -132,70 +184,143 @@ def country_figure(
                         line=dict(width=3 if symbol == "line-ns" else 1, color=colour),
                     ),
                     customdata=[f"{x:,.2f} {currency}/h" for x in marks],
-                    hovertemplate=hover,
-                ),
-                row=1,
-                col=1,
+                    hovertemplate=self.HOVER,
+                )
             )
-    points = 100.0 if out.kind == "pct" else 1.0  # a change in a share is drawn in points
-    err_hi = (v["delta_ci_high"] - v["delta"]) * points
-    err_lo = (v["delta"] - v["delta_ci_low"]) * points
-    fig.add_trace(
-        go.Scatter(
-            y=labels,
-            x=v["delta"] * points,
-            mode="markers",
-            name="change (95% CI)",
-            marker=dict(color=DELTA_COLOUR, size=9),
-            error_x=dict(
-                type="data",
-                array=err_hi,
-                arrayminus=err_lo,
-                color=DELTA_COLOUR,
-                thickness=2,
-                width=4,
-            ),
-            customdata=[
-                f"{out.fmt_delta(d)} [{out.fmt_delta(lo)}, {out.fmt_delta(hi)}]"
-                for d, lo, hi in zip(v["delta"], v["delta_ci_low"], v["delta_ci_high"], strict=True)
-            ],
-            hovertemplate=hover,
-            showlegend=False,
-        ),
-        row=1,
-        col=2,
-    )
-    if "ensemble_low" in v:  # the range over assumptions, behind the seed interval
-        fig.add_trace(
+        return traces
+
+    def changes(self) -> list:
+        """The paired change with its 95% CI, and the range over assumptions behind it."""
+        out, v = self.out, self.v
+        points = 100.0 if out.kind == "pct" else 1.0  # a change in a share is drawn in points
+        traces = [
             go.Scatter(
-                y=labels,
+                y=self.labels,
                 x=v["delta"] * points,
                 mode="markers",
-                name="range over assumptions (5-95%)",
-                marker=dict(color="rgba(0,0,0,0)", size=1),
+                name="change (95% CI)",
+                marker=dict(color=DELTA_COLOUR, size=9),
                 error_x=dict(
                     type="data",
-                    array=(v["ensemble_high"] - v["delta"]).clip(lower=0) * points,
-                    arrayminus=(v["delta"] - v["ensemble_low"]).clip(lower=0) * points,
-                    color="rgba(112,72,232,0.45)",
-                    thickness=8,
-                    width=0,
+                    array=(v["delta_ci_high"] - v["delta"]) * points,
+                    arrayminus=(v["delta"] - v["delta_ci_low"]) * points,
+                    color=DELTA_COLOUR,
+                    thickness=2,
+                    width=4,
                 ),
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=2,
-        )
-    fig.add_vline(x=0, line=dict(color="#444", width=1), row=1, col=2)
-    change_unit = "percentage points" if out.kind == "pct" else out.delta_unit
-    if out.kind == "pct":
-        fig.update_xaxes(tickformat=".0%", row=1, col=1)
-        fig.update_xaxes(tickformat="+", row=1, col=2)
+                customdata=[
+                    f"{out.fmt_delta(d)} [{out.fmt_delta(lo)}, {out.fmt_delta(hi)}]"
+                    for d, lo, hi in zip(
+                        v["delta"], v["delta_ci_low"], v["delta_ci_high"], strict=True
+                    )
+                ],
+                hovertemplate=self.HOVER,
+                showlegend=False,
+            )
+        ]
+        if "ensemble_low" in v:  # the range over assumptions, behind the seed interval
+            traces.append(
+                go.Scatter(
+                    y=self.labels,
+                    x=v["delta"] * points,
+                    mode="markers",
+                    name="range over assumptions (5-95%)",
+                    marker=dict(color="rgba(0,0,0,0)", size=1),
+                    error_x=dict(
+                        type="data",
+                        array=(v["ensemble_high"] - v["delta"]).clip(lower=0) * points,
+                        arrayminus=(v["delta"] - v["ensemble_low"]).clip(lower=0) * points,
+                        color="rgba(112,72,232,0.45)",
+                        thickness=8,
+                        width=0,
+                    ),
+                    hoverinfo="skip",
+                )
+            )
+        return traces
+
+    def title(self, ppp: bool) -> str:
+        return f"{self.out.label} by country{' (PPP)' if ppp else ''}"
+
+
+def country_figure(
+    table: pd.DataFrame,
+    outcome_name: str,
+    names: dict[str, str] | None = None,
+    *,
+    ppp: bool = False,
+    mark_wages: bool = False,
+    title: str | None = None,
+) -> go.Figure:
+    """Per country: baseline vs reform (left) and the paired change with its 95% CI (right),
+    in one figure of fixed width (the brief's); the dashboard draws `country_panels`.
+
+    `ppp` says the outcome is in international dollars (e.g. `..._ppp_usd` from the run
+    summary); the reference marks drawn with `mark_wages` (each country's local minimum wage
+    and the reform's pay floor, USD/h) are then shown in the same unit, divided by the
+    country's price level ratio (`price_level_ratio` in the run summary).
+    """
+    p = CountryPanels(table, outcome_name, names, ppp)
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        column_widths=[0.6, 0.4],
+        horizontal_spacing=0.03,
+        subplot_titles=("Baseline and reform", "Change, reform minus baseline (95% CI)"),
+    )
+    for trace in p.levels(mark_wages):
+        fig.add_trace(trace, row=1, col=1)
+    for trace in p.changes():
+        fig.add_trace(trace, row=1, col=2)
+    _axes(fig, p, dict(row=1, col=1), dict(row=1, col=2))
     fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_xaxes(title_text=unit, row=1, col=1)
-    fig.update_xaxes(title_text=f"change, {change_unit.replace('USD', currency)}", row=1, col=2)
-    title = title or f"{out.label} by country{' (PPP)' if ppp else ''}"
-    return _layout(fig, title, height=190 + 34 * len(v))
+    # one title line at the brief's fixed width, clear of the subplot titles under it
+    return _layout(fig, title or p.title(ppp), height=p.height, chars=200, top=72)
+
+
+def _axes(
+    levels: go.Figure,
+    p: CountryPanels,
+    at_levels: dict,
+    at_change: dict,
+    change: go.Figure | None = None,
+) -> None:
+    """Axis titles and formats of both panels (one figure with subplots, or two figures)."""
+    change = change or levels
+    change.add_vline(x=0, line=dict(color="#444", width=1), **at_change)
+    if p.out.kind == "pct":
+        levels.update_xaxes(tickformat=".0%", **at_levels)
+        change.update_xaxes(tickformat="+", **at_change)
+    levels.update_xaxes(title_text=p.unit, **at_levels)
+    change.update_xaxes(title_text=p.change_axis, **at_change)
+
+
+def country_panels(
+    table: pd.DataFrame,
+    outcome_name: str,
+    names: dict[str, str] | None = None,
+    *,
+    ppp: bool = False,
+    mark_wages: bool = False,
+    title: str | None = None,
+) -> tuple[go.Figure, go.Figure]:
+    """`country_figure`'s two panels as two figures, for two columns that stack on a phone.
+
+    Both have the same height and title block, so side by side their plots line up; the
+    change panel's title names the outcome, so each exported PNG says what it shows.
+    """
+    p = CountryPanels(table, outcome_name, names, ppp)
+    levels = go.Figure(p.levels(mark_wages))
+    change = go.Figure(p.changes())
+    _axes(levels, p, {}, {}, change)
+    levels.update_layout(barmode="group", bargap=0.25)
+    titles = (title or p.title(ppp), f"{p.out.label}: change, reform minus baseline (95% CI)")
+    lines = max(lines_of(wrap(t)) for t in titles)
+    return (
+        _layout(levels, titles[0], height=p.height, title_lines=lines),
+        _layout(change, titles[1], height=p.height, title_lines=lines),
+    )
 
 
 def distribution_figure(table: pd.DataFrame, names: dict[str, str] | None = None) -> go.Figure:

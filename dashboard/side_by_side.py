@@ -2,22 +2,23 @@
 
 Each reform is compared with the one baseline under common random numbers (the same
 replicate seeds), so the baseline runs are shared and the reforms' changes are comparable.
-A table ranks them on a chosen headline outcome; a chart shows every change with its interval.
+A table ranks them on a chosen headline outcome; one chart per outcome shows each change with
+its interval.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from sim import outcomes
 from sim.compare import Comparison
 
-from .charts import REFORM_COLOUR, _layout
+from .charts import REFORM_COLOUR, _layout, lines_of, wrap
 from .control import (
     JOBS,
     LIMIT_SECONDS,
@@ -63,18 +64,19 @@ def side_table(comparisons: dict[str, Comparison], rank_by: str) -> pd.DataFrame
     return frame
 
 
-def side_figure(comparisons: dict[str, Comparison], order: list[str]) -> go.Figure:
-    """Each headline change (dot) with its 95% interval, one panel per outcome."""
-    titles = [f"{outcome(k).label} ({outcome(k).delta_unit})" for k in SIDE_OUTCOMES]
-    fig = make_subplots(
-        rows=2,
-        cols=3,
-        subplot_titles=titles,
-        shared_yaxes=True,
-        vertical_spacing=0.22,
-        horizontal_spacing=0.04,
-    )
-    for i, key in enumerate(SIDE_OUTCOMES):
+SIDE_TITLE_CHARS = 30  # a panel is a third of the page: about 300 px wide at 1400 px
+
+
+def side_figures(comparisons: dict[str, Comparison], order: list[str]) -> list[go.Figure]:
+    """Each headline change (dot) with its 95% interval over seeds, one figure per outcome,
+    reforms in `order` from the top. Equal title blocks, so a row of panels lines up."""
+    titles = {
+        k: f"{outcome(k).label}, change ({outcome(k).delta_unit})"
+        for k in SIDE_OUTCOMES
+    }
+    lines = max(lines_of(wrap(t, SIDE_TITLE_CHARS)) for t in titles.values())
+    figures = []
+    for key in SIDE_OUTCOMES:
         out = outcome(key)
         scale = 100.0 if out.kind == "pct" else 1.0
         rows = [
@@ -83,7 +85,7 @@ def side_figure(comparisons: dict[str, Comparison], order: list[str]) -> go.Figu
             .loc[("overall", "all", key)]
             for name in order
         ]
-        fig.add_trace(
+        fig = go.Figure(
             go.Scatter(
                 x=[r.delta * scale for r in rows],
                 y=order,
@@ -98,18 +100,21 @@ def side_figure(comparisons: dict[str, Comparison], order: list[str]) -> go.Figu
                 customdata=[out.fmt_delta(r.delta) for r in rows],
                 hovertemplate="%{y}: %{customdata}<extra></extra>",
                 showlegend=False,
-            ),
-            row=i // 3 + 1,
-            col=i % 3 + 1,
+            )
         )
-        fig.add_vline(x=0, line=dict(color="#444", width=1), row=i // 3 + 1, col=i % 3 + 1)
-    fig.update_yaxes(autorange="reversed")
-    return _layout(
-        fig,
-        "Change against the same baseline, reform minus baseline (95% seed interval)",
-        height=260 + 60 * len(order),
-        legend=False,
-    )
+        fig.add_vline(x=0, line=dict(color="#444", width=1))
+        fig.update_yaxes(autorange="reversed")
+        figures.append(
+            _layout(
+                fig,
+                titles[key],
+                height=170 + 36 * len(order),
+                legend=False,
+                chars=SIDE_TITLE_CHARS,
+                title_lines=lines,
+            )
+        )
+    return figures
 
 
 def side_by_side_tab(view: View) -> None:
@@ -168,4 +173,14 @@ def side_by_side_tab(view: View) -> None:
         "outcome."
     )
     order = [name.split(". ", 1)[1] for name in table.reform]
-    show(side_figure(comparisons, order))
+    base = next(iter(built.values()))[0]
+    st.markdown("**Change against the same baseline, reform minus baseline**")
+    note = (
+        f"each vs {base.name} · {dt.date.today()} · {base.population.taskers:,} taskers, "
+        f"{base.weeks} weeks, {view.replicates} replicates"
+    )
+    figures = side_figures(comparisons, order)
+    for start in range(0, len(figures), 3):  # three a row; one a row on a phone
+        for column, fig in zip(st.columns(3), figures[start : start + 3], strict=False):
+            with column:
+                show(fig, note)

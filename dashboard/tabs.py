@@ -23,12 +23,21 @@ from .state import CURRENCIES, View, cli_command, to_query
 from .tables import calibration_frame, parameter_differences, weekly_long
 
 
-def show(fig) -> None:
-    """A chart whose exported PNG says what it shows: reform, size and date in the subtitle."""
-    note, stem = st.session_state.get("chart_note", ("", "chart"))
-    fig.update_layout(title_subtitle_text=note, margin_t=80)
+def show(fig, note: str | None = None) -> None:
+    """A chart whose exported PNG says what it shows: reform, size and date in the subtitle
+    (`note`, by default the main comparison's)."""
+    main_note, stem = st.session_state.get("chart_note", ("", "chart"))
+    charts.with_note(fig, main_note if note is None else note)
     config = {"toImageButtonOptions": {"filename": stem, "scale": 2}, "displaylogo": False}
     st.plotly_chart(fig, width="stretch", config=config)
+
+
+def show_panels(figures) -> None:
+    """A chart's panels in columns: side by side on a wide screen, one above the other on a
+    phone (Streamlit stacks columns under 640 px)."""
+    for column, fig in zip(st.columns([3, 2]), figures, strict=True):
+        with column:
+            show(fig)
 
 
 def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
@@ -54,8 +63,8 @@ def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
     hourly = "mean_net_effective_hourly_pay_usd" if net else "mean_effective_hourly_pay_usd"
     income = "tasker_net_pay_usd" if net else "tasker_pay_usd"
     basis = "net " if net else ""
-    show(
-        charts.country_figure(
+    show_panels(
+        charts.country_panels(
             table,
             hourly.replace("_usd", "_ppp_usd") if ppp else hourly,
             names,
@@ -65,8 +74,8 @@ def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
             "unpaid time counted, with each country's minimum wage and floor",
         )
     )
-    show(
-        charts.country_figure(
+    show_panels(
+        charts.country_panels(
             table,
             income.replace("_usd", "_ppp_usd") if ppp else income,
             names,
@@ -75,8 +84,8 @@ def country_tab(table: pd.DataFrame, names: dict[str, str], view: View) -> None:
             f"({'int$' if ppp else 'USD'})",
         )
     )
-    show(
-        charts.country_figure(
+    show_panels(
+        charts.country_panels(
             table,
             "share_under_local_minimum_wage" + ("_on_net_pay" if net else ""),
             names,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -244,5 +245,7 @@ def test_country_tab_switches_between_gross_and_net_pay():
     at.radio(key="pay_basis").set_value("net").run(timeout=TIMEOUT)
     assert not at.exception and not at.error
     net = [c.proto.spec for c in at.get("plotly_chart")]
-    assert len(net) == len(gross) == 3
-    assert all("net" in spec for spec in net) and net != gross
+    assert len(net) == len(gross) == 6  # three charts, each in two panels
+    titles = [json.loads(spec)["layout"]["title"]["text"].lower() for spec in net]
+    assert all("net" in t for t in titles), titles
+    assert not any("net" in json.loads(s)["layout"]["title"]["text"].lower() for s in gross)

@@ -24,6 +24,7 @@ from dashboard.schema import (
     flatten_diff,
     get_path,
 )
+from dashboard.side_by_side import SIDE_OUTCOMES, side_figures
 from dashboard.state import View, build, cli_command, normalise, read_upload, view_from_upload
 from dashboard.tables import calibration_frame, parameter_differences, weekly_long
 from sim.compare import paired_table
@@ -187,6 +188,46 @@ def test_chart_builders_draw_the_comparison(computed):
     cents = np.add.reduce([np.array(tr.x) for tr in flow.data])
     assert cents == pytest.approx([100, 100])
     assert money_charts.money_change_figure(t).data and money_charts.money_sankey(t, names).data
+
+
+def test_panels_for_narrow_screens_draw_what_the_one_figure_draws(computed):
+    """The dashboard's two by-country panels carry the brief's figure's traces; panels side
+    by side share a title block and height; no title line is wider than a phone's chart."""
+    comp = computed[3].comparison
+    names = {"KEN": "Kenya"}
+    key = "mean_effective_hourly_pay_usd"
+    whole = charts.country_figure(comp.table, key, names, mark_wages=True)
+    levels, change = charts.country_panels(
+        comp.table, key, names, mark_wages=True, title="A title long enough to need three "
+        "lines on a phone, with each country's minimum wage and floor"
+    )
+    assert [t.name for t in levels.data + change.data] == [t.name for t in whole.data]
+    for mine, theirs in zip(levels.data + change.data, whole.data, strict=True):
+        assert list(mine.x) == list(theirs.x) and list(mine.y) == list(theirs.y)
+    assert levels.layout.title.text.count("<br>") == 2  # wrapped, 3 lines
+    assert change.layout.margin.t == levels.layout.margin.t > whole.layout.margin.t
+    assert change.layout.height == levels.layout.height
+    for fig in (levels, change):
+        charts.with_note(fig, "local_minimum_wage vs baseline · 2026-01-01 · 2,000 taskers, "
+                              "30 weeks, 2 replicates")
+        lines = fig.layout.title.text.split("<br>")
+        notes = fig.layout.title.subtitle.text.split("<br>")
+        assert max(map(len, lines)) <= charts.TITLE_CHARS and len(notes) == 2
+        assert max(map(len, notes)) <= charts.NOTE_CHARS
+    assert levels.layout.margin.t == change.layout.margin.t
+    side = side_figures({"a": comp, "b": comp}, ["a", "b"])
+    assert len(side) == len(SIDE_OUTCOMES)
+    assert len({(f.layout.margin.t, f.layout.height) for f in side}) == 1  # rows line up
+    assert all(list(f.data[0].y) == ["a", "b"] for f in side)
+
+
+def test_wrap_breaks_at_the_separator_and_keeps_every_word():
+    text = "one two three four five six seven eight nine ten eleven twelve"
+    wrapped = charts.wrap(text, 15)
+    assert all(len(line) <= 15 for line in wrapped.split("<br>"))
+    assert wrapped.replace("<br>", " ") == text
+    assert charts.wrap("a b · c d · e", 9, sep=" · ") == "a b · c d<br>e"
+    assert charts.wrap("a b · c d · e", 8, sep=" · ") == "a b<br>c d · e"
 
 
 def test_tables_for_method_and_downloads(computed):
