@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import metrics
-from sim.floor import bill_to_jobs, topups
-
-F32 = np.float32
-BLOCK = 1 << 16  # taskers per block of a long float32 sum
+from sim.floor import job_topups, topups
+from sim.kernels import F32, power, sum_of_products
 
 
 @dataclass
@@ -150,36 +148,6 @@ def work_job(
     np.maximum(hours_left, 0.0, out=hours_left)
 
 
-def power(x: np.ndarray, exponent: float) -> np.ndarray:
-    """`x ** exponent`; a whole exponent up to 64 by repeated squaring (pow is ~20x slower)."""
-    n = int(exponent)
-    if n != exponent or not 0 <= n <= 64:
-        return x ** F32(exponent)
-    if n == 0:
-        return np.ones_like(x)
-    result, base = None, x
-    while n:
-        if n & 1:
-            result = base.copy() if result is None else result * base
-        n >>= 1
-        if n:
-            base = base * base
-    return result
-
-
-def sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`[i, j]` = sum over taskers of `a[i] * b[j]`, with float64 totals across blocks.
-
-    Pure numpy, no BLAS: the same bits whatever the thread settings (and OpenBLAS threads
-    left spinning after a call slow the rest of the step on shared cores).
-    """
-    out = np.zeros((a.shape[0], b.shape[0]))
-    for start in range(0, a.shape[1], BLOCK):
-        part = slice(start, start + BLOCK)
-        out += np.einsum("im,jm->ij", a[:, part], b[:, part])
-    return out
-
-
 @dataclass
 class Job:
     """One lab's human work of one task type posted on one platform this week."""
@@ -208,7 +176,7 @@ class Settled:
     pay: float
     fake: float
     detected: float
-    topup: float = 0.0  # the job's share of pay-floor top-ups (sim.floor.bill_to_jobs)
+    topup: float = 0.0  # the job's share of pay-floor top-ups (`bill_topups`)
 
 
 def build_crew(market, members: list[np.ndarray], platforms: range, draw: np.ndarray) -> Crew:
@@ -338,8 +306,23 @@ def work_on(market, platform: int, jobs: list[Job], crew: Crew) -> list[Settled]
         unpaid = unpaid_hours(b, week, crew.qual[seg], crew.available[seg])
         rule = market.params.policy.pay_floor
         week["topup"][:] = topups(rule, floor, week["pay"], week["paid_hours"], unpaid)
-        bill_to_jobs(modes, week["topup"], week["paid_hours"], settled)
+        bill_topups(modes, week["topup"], week["paid_hours"], settled)
     return settled
+
+
+def bill_topups(modes: dict[bool, WorkMode], topup: np.ndarray, paid_hours: np.ndarray,
+                settled: list[Settled]) -> None:
+    """Each settled job's share of the top-ups (`Settled.topup`, from `job_topups`). The
+    shares add up to the platform's top-ups."""
+    billed = {}
+    for mode in modes.values():
+        if mode.jobs:
+            minutes = [job.minutes_per_task for job in mode.jobs]
+            shares = job_topups(topup, paid_hours, mode.tasks, mode.paid_hours_per_hour,
+                                mode.speed, minutes)
+            billed.update(zip(map(id, mode.jobs), shares, strict=True))
+    for entry in settled:
+        entry.topup = billed.get(id(entry.job), 0.0)
 
 
 def unpaid_hours(b, week: dict[str, np.ndarray], qual: np.ndarray,
