@@ -22,94 +22,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from sim.calibration import load_targets, statistic
+from sim.cluster import dask_client
+from sim.priors import PRIORS, Prior, load_priors, overrides_of
 from sim.scenario import Scenario, ScenarioError
-from sim.sweep import _client as dask_client
 
-PRIORS = Path(__file__).parent / "data" / "priors.yaml"
 POSTERIOR = Path(__file__).parent / "data" / "posterior.parquet"
-DISTRIBUTIONS = ("uniform", "loguniform")
 # potential taskers per ABC run: targets at this size match 20,000 within seed noise
 # (tests/validation/test_calibration.py), at a fraction of the cost
 CALIBRATION_TASKERS = 2000
-
-
-@dataclass(frozen=True)
-class Prior:
-    """One free parameter: the scenario fields it sets and its prior distribution."""
-
-    name: str
-    paths: tuple[str, ...]
-    distribution: str
-    low: float
-    high: float
-    source: str
-
-    @property
-    def key(self) -> str:
-        """The column of the posterior that stands for this prior (its first path)."""
-        return self.paths[0]
-
-    def from_unbounded(self, u: float) -> float:
-        """The value whose prior quantile is the standard normal CDF of `u`.
-
-        pyabc samples u ~ N(0, 1): its Gaussian proposals then meet no boundary and have tails
-        at least as heavy as the prior's, which keeps importance weights even; this map makes
-        the value exactly uniform or log-uniform.
-        """
-        q = 0.5 * (1.0 + math.erf(u / math.sqrt(2.0)))
-        if self.distribution == "loguniform":
-            return float(self.low * (self.high / self.low) ** q)
-        return float(self.low + (self.high - self.low) * q)
-
-    def scipy(self) -> Any:
-        from scipy import stats
-
-        if self.distribution == "loguniform":
-            return stats.loguniform(self.low, self.high)
-        return stats.uniform(self.low, self.high - self.low)
-
-
-def load_priors(path: Path = PRIORS, scenario: Scenario | None = None) -> list[Prior]:
-    """The priors of a YAML file; each is checked, and so are its paths if a scenario is given."""
-    raw = yaml.safe_load(Path(path).read_text())
-    if not isinstance(raw, list) or not raw:
-        raise ScenarioError(f"priors {path}: expected a list of priors")
-    priors = []
-    for i, p in enumerate(raw):
-        try:
-            prior = Prior(
-                str(p["name"]), tuple(str(x) for x in p["paths"]), str(p["distribution"]),
-                float(p["low"]), float(p["high"]), str(p["source"]),
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise ScenarioError(
-                f"priors.{i}: {e!s} is missing or bad; expected name, paths, distribution, "
-                "low, high, source"
-            ) from None
-        if prior.distribution not in DISTRIBUTIONS:
-            raise ScenarioError(
-                f"priors.{i}.distribution: {prior.distribution!r} is not allowed; "
-                f"expected one of {list(DISTRIBUTIONS)}"
-            )
-        if not prior.low < prior.high or (prior.distribution == "loguniform" and prior.low <= 0):
-            raise ScenarioError(
-                f"priors.{i}: low {prior.low} / high {prior.high} is not allowed; expected "
-                "low < high (and low > 0 for loguniform)"
-            )
-        priors.append(prior)
-    if scenario is not None:
-        for prior in priors:  # every path must exist and accept both ends of the range
-            for value in (prior.low, prior.high):
-                scenario.with_overrides(dict.fromkeys(prior.paths, value))
-    return priors
-
-
-def overrides_of(priors: list[Prior], values: dict[str, float]) -> dict[str, float]:
-    """Dotted overrides from one particle (keyed by prior key) for every path of each prior."""
-    return {path: float(values[p.key]) for p in priors for path in p.paths}
 
 
 def particle_seed(values: dict[str, float], root: int) -> int:

@@ -14,11 +14,9 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration import load_targets, statistic
-from sim.calibration_abc import (
-    Prior,
-    effective_sample_size,
-    weighted_quantile,
-)
+from sim.calibration_abc import effective_sample_size, weighted_quantile
+from sim.cluster import dask_client
+from sim.priors import Prior
 from sim.scenario import Scenario
 
 # a parameter whose 90% posterior interval is under this share of its prior's is "identified";
@@ -39,7 +37,6 @@ def run_draws(
     from distributed import as_completed
 
     from sim.results import run
-    from sim.sweep import _client as dask_client
 
     jobs = [scenario.with_overrides(p) for p in particles]
     with dask_client(None, scheduler, workers) as client:

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from sim.priors import load_priors
 from sim.scenario import Policy, Scenario, ScenarioError, load_scenario
 
 
@@ -41,8 +42,6 @@ def dotted(name: str) -> str:
 
 def uncertainties() -> tuple[list, dict[str, list[str]]]:
     """One `RealParameter` per prior of the calibration, and the paths each one sets."""
-    from sim.calibration_abc import load_priors
-
     ema = _ema()
     params, paths = [], {}
     for prior in load_priors():

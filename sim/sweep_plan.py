@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim import outcomes
 from sim.bundled import sweep_path
+from sim.priors import load_priors
 from sim.results import package_version, run_hash
 from sim.scenario import Scenario, ScenarioError, format_validation
 from sim.scenario_files import get_path, load_scenario, read_mapping
@@ -242,8 +243,6 @@ def _with_priors(raw: dict[str, Any]) -> dict[str, Any]:
     design = raw.get("design")
     if not isinstance(design, dict) or "priors" not in design:
         return raw
-    from sim.calibration_abc import load_priors
-
     design = dict(design)
     wanted = design.pop("priors")
     priors = load_priors()

@@ -17,13 +17,13 @@ from sim.calibration_abc import (
     TargetDistance,
     effective_sample_size,
     load_posterior,
-    load_priors,
     parameter_columns,
     run_abc,
 )
 from sim.calibration_ensemble import particle_for
 from sim.cli import app
 from sim.compare import compare
+from sim.priors import load_priors
 from sim.scenario import ScenarioError
 from tests.conftest import BASELINE, ROOT
 

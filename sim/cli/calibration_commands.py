@@ -105,9 +105,10 @@ def _replicates(scn: Scenario, replicates: int, out: Path | None, overwrite: boo
 
 
 def _abc(scn: Scenario, out: Path, o: dict) -> None:
-    from sim.calibration_abc import AbcSettings, draw_particles, load_priors, run_abc
+    from sim.calibration_abc import AbcSettings, draw_particles, run_abc
     from sim.calibration_report import predictive, run_draws, write_report
     from sim.compare import replicate_seeds
+    from sim.priors import load_priors
     from sim.result_folder import atomic_output
 
     try:
