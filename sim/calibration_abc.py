@@ -26,7 +26,8 @@ import pandas as pd
 from sim.calibration import load_targets, statistic
 from sim.cluster import dask_client
 from sim.priors import PRIORS, Prior, load_priors, overrides_of
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError, from_dict
+from sim.scenario_files import load_scenario
 
 POSTERIOR = Path(__file__).parent / "data" / "posterior.parquet"
 # potential taskers per ABC run: targets at this size match 20,000 within seed noise
@@ -51,10 +52,9 @@ class TargetModel:
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
         from sim.results import run
-        from sim.scenario import from_dict
 
         values = values_of(self.priors, parameters)
-        scenario = from_dict(self.base).with_overrides(overrides_of(self.priors, values))
+        scenario = load_scenario(from_dict(self.base), overrides_of(self.priors, values))
         result = run(scenario, particle_seed(values, self.root_seed))
         return {t["statistic"]: _finite(statistic(result, t["statistic"])) for t in self.targets}
 
@@ -133,7 +133,7 @@ def run_abc(
 
     priors = priors or load_priors(PRIORS, scenario)
     targets = targets or load_targets()
-    base = scenario.with_overrides({"population.taskers": settings.taskers}).to_dict()
+    base = load_scenario(scenario, {"population.taskers": settings.taskers}).to_dict()
     digest = _config_digest(base, priors, targets, settings)
     db_path = Path(settings.history)
     db_path.parent.mkdir(parents=True, exist_ok=True)

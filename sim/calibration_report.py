@@ -18,6 +18,7 @@ from sim.calibration_abc import effective_sample_size, weighted_quantile
 from sim.cluster import dask_client
 from sim.priors import Prior
 from sim.scenario import Scenario
+from sim.scenario_files import load_scenario
 
 # a parameter whose 90% posterior interval is under this share of its prior's is "identified";
 # over STAYS it "stays at its prior" (a reporting convention, said in calibration.md)
@@ -38,7 +39,7 @@ def run_draws(
 
     from sim.results import run
 
-    jobs = [scenario.with_overrides(p) for p in particles]
+    jobs = [load_scenario(scenario, p) for p in particles]
     with dask_client(None, scheduler, workers) as client:
         futures = {client.submit(run, s, seed, pure=False): i
                    for i, (s, seed) in enumerate(zip(jobs, seeds, strict=True))}

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from sim.priors import load_priors
-from sim.scenario import Policy, Scenario, ScenarioError, load_scenario
+from sim.scenario import Policy, Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 
 def _ema():
@@ -151,7 +152,7 @@ def model(
         raise ScenarioError("seeds: [] is not allowed; expected one seed per replication")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if overrides:
-        base = base.with_overrides(overrides)
+        base = load_scenario(base, overrides)
     m = ema.ReplicatorModel(name, function=experiment)
     uncertain, paths = uncertainties()
     m.uncertainties = uncertain

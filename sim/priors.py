@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from sim.scenario import Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 PRIORS = Path(__file__).parent / "data" / "priors.yaml"
 DISTRIBUTIONS = ("uniform", "loguniform")
@@ -85,7 +86,7 @@ def load_priors(path: Path = PRIORS, scenario: Scenario | None = None) -> list[P
     if scenario is not None:
         for prior in priors:  # every path must exist and accept both ends of the range
             for value in (prior.low, prior.high):
-                scenario.with_overrides(dict.fromkeys(prior.paths, value))
+                load_scenario(scenario, dict.fromkeys(prior.paths, value))
     return priors
 
 

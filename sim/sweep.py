@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.cluster import current_client, dask_client, default_workers
 from sim.resources import check_memory
-from sim.scenario import load_scenario
+from sim.scenario_files import load_scenario
 from sim.sweep_plan import (
     DELTA,
     Design,

@@ -195,7 +195,7 @@ def _check_design(d: Design, base: Scenario) -> None:
             values = [low, high]
         for v in values:
             try:
-                base.with_overrides({path: v})
+                load_scenario(base, {path: v})
             except ScenarioError as e:
                 raise ScenarioError(f"design.parameters: {e}") from None
     if d.kind == "grid":
@@ -420,7 +420,7 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
     except ScenarioError as e:
         raise ScenarioError(f"base: {e}") from None
     try:
-        base = base.with_overrides(spec.overrides)
+        base = load_scenario(base, spec.overrides)
     except ScenarioError as e:
         raise ScenarioError(f"overrides: {e}") from None
     _check_design(spec.design, base)
@@ -437,8 +437,8 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
     for i, point in enumerate(points):
         params = {**point, **{p: point[k] for k, paths in spec.links.items() for p in paths}}
         try:
-            scn = base.with_overrides(params)
-            reform = None if changes is None else base.with_overrides({**changes, **params})
+            scn = load_scenario(base, params)
+            reform = None if changes is None else load_scenario(base, {**changes, **params})
         except ScenarioError as e:
             shown = ", ".join(f"{k}={v}" for k, v in params.items())
             raise ScenarioError(f"design point {i} ({shown}): {e}") from None

@@ -23,6 +23,7 @@ from sim.cli.base import (
     save_out,
 )
 from sim.scenario import Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 
 class Method(StrEnum):
@@ -130,7 +131,7 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
         frame.to_parquet(o["posterior"], index=False)
     console.print(f"posterior: {len(frame)} particles, ESS "
                   f"{record['effective_sample_size']:.0f}")
-    small = scn.with_overrides({"population.taskers": settings.taskers})
+    small = load_scenario(scn, {"population.taskers": settings.taskers})
     particles = draw_particles(frame, o["draws"], settings.root_seed)
     with progress_bar() as bar:
         task = bar.add_task("posterior predictive", total=len(particles))
@@ -186,7 +187,7 @@ def validate_facts(
     try:
         particles = draw_particles(load_posterior(posterior or POSTERIOR), draws, seed)
         for p in particles:
-            scn.with_overrides(p)
+            load_scenario(scn, p)
     except ScenarioError as e:
         fail(str(e))
     with progress_bar() as bar:
