@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import sim
-from sim.calibration_abc import POSTERIOR, PRIORS, central_values, load_posterior, load_priors
+from sim.calibration_abc import POSTERIOR, central_values, load_posterior
+from sim.priors import PRIORS, load_priors
 from sim.scenario_files import get_path
 
 COMMENT = "posterior median (docs/calibration.md); prior and its source: sim/data/priors.yaml"
