@@ -196,12 +196,13 @@ class AbcSettings:
     root_seed: int = 1
     max_minutes: float = 55.0
     history: str = "results/abc/abc.db"
+    first_epsilon: float = math.inf  # inf: the first generation accepts its best half
 
 
 def _config_digest(base: dict, priors: list[Prior], targets: list[dict], s: AbcSettings) -> str:
     text = json.dumps(
-        ["probit", base, [p.__dict__ for p in priors], targets, s.population_size, s.taskers,
-         s.root_seed],
+        ["quantile", base, [p.__dict__ for p in priors], targets, s.population_size, s.taskers,
+         s.root_seed, s.first_epsilon],
         sort_keys=True, default=str,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -240,7 +241,7 @@ def run_abc(
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=1)
         abc = pyabc.ABCSMC(
             model, prior, distance, population_size=settings.population_size, sampler=sampler,
-            eps=pyabc.QuantileEpsilon(initial_epsilon=math.inf, alpha=0.5),
+            eps=pyabc.QuantileEpsilon(initial_epsilon=settings.first_epsilon, alpha=0.5),
         )
         db = f"sqlite:///{db_path.resolve()}"
         resumed = digest in known
