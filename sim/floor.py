@@ -18,7 +18,20 @@ def topups(rule: PayFloor, floor: np.ndarray, pay: np.ndarray, paid_hours: np.nd
     """Top-up per tasker: `compliance` x the shortfall of pay under floor x measured hours
     (paid time, or all working time), for taskers with paid hours."""
     measured = paid_hours if rule.measured_on == "paid_time" else paid_hours + unpaid
-    due = np.where(paid_hours > 0, floor * measured - pay, 0.0)
+    return _shortfall(rule, floor * measured - pay, paid_hours)
+
+
+def paid_time_topups(rule: PayFloor, floor: np.ndarray, pay: np.ndarray,
+                     paid_hours: np.ndarray, topup: np.ndarray) -> np.ndarray:
+    """The part of each tasker's `topup` that is pay for paid time: `compliance` x the
+    shortfall of pay under floor x paid hours (all of a paid-time floor's top-up; the rest
+    of an all-time floor's top-up pays for unpaid time)."""
+    return np.minimum(_shortfall(rule, floor * paid_hours - pay, paid_hours), topup)
+
+
+def _shortfall(rule: PayFloor, due: np.ndarray, paid_hours: np.ndarray) -> np.ndarray:
+    """`compliance` x the positive part of `due`, for taskers with paid hours."""
+    due = np.where(paid_hours > 0, due, 0.0)
     return (rule.compliance * np.maximum(due, 0.0)).astype(F32)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import metrics
-from sim.floor import job_topups, topups
+from sim.floor import job_topups, paid_time_topups, topups
 from sim.kernels import F32, power, sum_of_products
 
 
@@ -33,12 +33,15 @@ class Crew:
     floor: np.ndarray | None  # pay floor, USD per hour (None: no floor this week)
     detect: np.ndarray  # per platform (all of them): share of LLM labels detected
     modes: dict[bool, WorkMode]  # with an LLM or not (whole-crew arrays)
+    # an all-time floor this week: keep the top-ups' paid-time part (`paid_time_topup`)
+    all_time_floor: bool = False
     hours_left: np.ndarray = field(init=False)  # used up job by job
     week: dict[str, np.ndarray] = field(init=False)  # per-tasker totals of the week's work
 
     def __post_init__(self) -> None:
         self.hours_left = self.available.copy()
         names = ("task_hours", "pay", "paid_hours", "tasks", "accepted", "fake", "topup")
+        names += ("paid_time_topup",) if self.all_time_floor else ()
         self.week = {k: np.zeros(self.row.size, F32) for k in names}
 
     def segment(self, platform: int) -> slice:
@@ -233,6 +236,7 @@ def build_crew(market, members: list[np.ndarray], platforms: range, draw: np.nda
         accuracy=accuracy, pay_localisation=np.repeat(localisation.ravel(), per_group),
         floor=np.repeat(np.tile(floor, len(platforms)), per_group) if floor.any() else None,
         detect=detect,
+        all_time_floor=bool(floor.any()) and market.week_paid_time_pay is not None,
         modes={
             False: WorkMode(speed, reject, None, speed * reputation),
             True: WorkMode(llm_speed, llm_reject, llm, llm_speed * reputation),
@@ -306,6 +310,10 @@ def work_on(market, platform: int, jobs: list[Job], crew: Crew) -> list[Settled]
         unpaid = unpaid_hours(b, week, crew.qual[seg], crew.available[seg])
         rule = market.params.policy.pay_floor
         week["topup"][:] = topups(rule, floor, week["pay"], week["paid_hours"], unpaid)
+        if crew.all_time_floor:
+            week["paid_time_topup"][:] = paid_time_topups(
+                rule, floor, week["pay"], week["paid_hours"], week["topup"]
+            )
         bill_topups(modes, week["topup"], week["paid_hours"], settled)
     return settled
 
@@ -445,6 +453,11 @@ def close_week(market, crew: Crew) -> ClosedWeek:
         pay = pay + topup
     row = crew.row
     market.week_pay[row] = pay
+    if market.week_paid_time_pay is not None:  # an all-time floor: pay for paid time apart
+        paid_time_pay = week["pay"]
+        if topup is not None:
+            paid_time_pay = paid_time_pay + week["paid_time_topup"]
+        market.week_paid_time_pay[row] = paid_time_pay
     market.week_paid_hours[row] = paid_hours
     market.week_unpaid_hours[row] = unpaid
     market.week_accepted[row] = week["accepted"]

@@ -191,27 +191,41 @@ def test_platforms_worked_on_threads_give_the_same_bits(small_baseline, monkeypa
     assert alone.summary == threaded.summary
 
 
-def test_windows_hold_each_taskers_post_burn_in_pay_per_platform(small_baseline):
+# an all-time floor: windows also keep pay for paid time apart (a fourth total)
+ALL_TIME_FLOOR = [
+    "policy.pay_floor.kind=local_minimum_wage", "policy.pay_floor.measured_on=all_time"
+]
+
+
+@pytest.mark.parametrize("floor", [[], ALL_TIME_FLOOR], ids=["no_floor", "all_time_floor"])
+def test_windows_hold_each_taskers_post_burn_in_pay_per_platform(small_baseline, floor):
     """Closed-spell records plus open spells give the same per-platform totals as adding up
     every post-burn-in week, through switches and exits."""
     from sim.model import LabourMarketModel
 
-    scn = sim.load_scenario(small_baseline, ["behaviour.platform_switch_probability=0.05"])
+    scn = sim.load_scenario(small_baseline, ["behaviour.platform_switch_probability=0.05", *floor])
     model = LabourMarketModel(scn, seed=5)
     n_p, n = len(model.platforms), model.pool.size
-    expected = np.zeros((3, n_p, n))
+    flows = [model.week_pay, model.week_paid_hours, model.week_unpaid_hours]
+    if floor:
+        flows.append(model.week_paid_time_pay)
+    expected = np.zeros((len(flows), n_p, n))
     for _ in range(scn.weeks):
         model.step()
         if model.week - 1 >= scn.burn_in_weeks:
             on = model.week_platform >= 0
-            for k, flow in enumerate((model.week_pay, model.week_paid_hours,
-                                      model.week_unpaid_hours)):
+            for k, flow in enumerate(flows):
                 np.add.at(expected[k], (model.week_platform[on], np.flatnonzero(on)), flow[on])
     assert len(model.pool.closed) > 0  # spells did close after burn-in
     for p in range(n_p):
-        for k, got in enumerate(model.pool.window(p)):
+        window = model.pool.window(p)
+        assert (window.paid_time_pay is None) == (not floor)
+        for k, got in enumerate(window[: len(flows)]):
             np.testing.assert_allclose(got, expected[k, p], rtol=1e-5, atol=1e-4)
     assert expected[0].sum() > 0
+    if floor:  # some pay was for unpaid time
+        assert (expected[3] <= expected[0] * (1 + 1e-6) + 1e-6).all()
+        assert expected[3].sum() < expected[0].sum()
 
 
 def test_learning_constants_are_parameters(small_baseline):
@@ -235,12 +249,14 @@ def test_learning_constants_are_parameters(small_baseline):
     assert not np.allclose(a.lab_spend_usd, b.lab_spend_usd)
 
 
-def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, monkeypatch):
+@pytest.mark.parametrize("floor", [[], ALL_TIME_FLOOR], ids=["no_floor", "all_time_floor"])
+def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, monkeypatch,
+                                                               floor):
     """Records are folded into per-platform totals in long runs; the windows keep their bits."""
     from sim.model import LabourMarketModel
     from sim.taskers import TaskerPool
 
-    scn = sim.load_scenario(small_baseline, ["behaviour.platform_switch_probability=0.05"])
+    scn = sim.load_scenario(small_baseline, ["behaviour.platform_switch_probability=0.05", *floor])
 
     def windows() -> tuple[list, int]:
         model = LabourMarketModel(scn, seed=6)
@@ -254,6 +270,7 @@ def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, m
     folded, n_folded = windows()
     assert n_folded < n_kept  # folding did happen
     for a, b in zip(kept, folded, strict=True):
+        assert (a.paid_time_pay is None) == (not floor)
         for x, y in zip(a, b, strict=True):
             np.testing.assert_array_equal(x, y)
 

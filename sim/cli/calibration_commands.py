@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -46,6 +47,9 @@ def calibrate(
     population: Annotated[int, typer.Option(min=2, help="abc: particles per generation")] = 300,
     generations: Annotated[int, typer.Option(min=1, help="abc: most generations")] = 6,
     min_epsilon: Annotated[float, typer.Option(min=0, help="abc: stop at this distance")] = 0.7,
+    first_epsilon: Annotated[float | None, typer.Option(
+        min=0, help="abc: tolerance of the first generation (default: its median distance); "
+        "with --generations 1 this is rejection ABC: equal weights")] = None,
     taskers: Annotated[int, typer.Option(min=10, help="abc: potential taskers per run")] = 2000,
     max_minutes: Annotated[float, typer.Option(min=0.1, help="abc: wall-time limit")] = 55.0,
     workers: Annotated[int | None, typer.Option(min=1, help="abc: local Dask workers")] = None,
@@ -121,6 +125,7 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
         minimum_epsilon=o["min_epsilon"], taskers=o["taskers"], workers=o["workers"],
         scheduler=o["scheduler"], root_seed=o["seed"], max_minutes=o["max_minutes"],
         history=str(o["history"]),
+        first_epsilon=math.inf if o["first_epsilon"] is None else o["first_epsilon"],
     )
     console.print(f"ABC-SMC: {len(priors)} parameters, population {settings.population_size}, "
                   f"at most {settings.generations} generations, history {settings.history}")
