@@ -59,13 +59,6 @@ class TargetModel:
         return {t["statistic"]: _finite(statistic(result, t["statistic"])) for t in self.targets}
 
 
-def value_at(prior: Prior, q: float) -> float:
-    """The value at prior quantile `q` (0-1): exactly uniform or log-uniform in `q`."""
-    if prior.distribution == "loguniform":
-        return float(prior.low * (prior.high / prior.low) ** q)
-    return float(prior.low + (prior.high - prior.low) * q)
-
-
 def values_of(priors: list[Prior], parameters: Any) -> dict[str, float]:
     """A pyabc particle (prior quantiles, uniform on 0-1) as parameter values by prior key.
 
@@ -74,7 +67,7 @@ def values_of(priors: list[Prior], parameters: Any) -> dict[str, float]:
     again. (On an unbounded normal scale the kernel diffused such parameters into the prior's
     tails each generation and the importance weights collapsed: ESS 45, 14, 4 of 300.)
     """
-    return {p.key: value_at(p, float(parameters[_pyabc_name(i)])) for i, p in enumerate(priors)}
+    return {p.key: p.at_quantile(float(parameters[_pyabc_name(i)])) for i, p in enumerate(priors)}
 
 
 def _finite(x: float) -> float:

@@ -5,7 +5,6 @@ ABC calibration, the sweeps' `priors:` designs and the EMA workbench's uncertain
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +34,8 @@ class Prior:
         """The column of the posterior that stands for this prior (its first path)."""
         return self.paths[0]
 
-    def from_unbounded(self, u: float) -> float:
-        """The value whose prior quantile is the standard normal CDF of `u`.
-
-        pyabc samples u ~ N(0, 1): its Gaussian proposals then meet no boundary and have tails
-        at least as heavy as the prior's, which keeps importance weights even; this map makes
-        the value exactly uniform or log-uniform.
-        """
-        q = 0.5 * (1.0 + math.erf(u / math.sqrt(2.0)))
+    def at_quantile(self, q: float) -> float:
+        """The value at prior quantile `q` (0-1): exactly uniform or log-uniform in `q`."""
         if self.distribution == "loguniform":
             return float(self.low * (self.high / self.low) ** q)
         return float(self.low + (self.high - self.low) * q)
