@@ -290,15 +290,20 @@ class ReferenceModel(LabourMarketModel):
                 detected += n * phi * detect
                 genuine += n * (1 - phi) * (1 - human_reject) * t.work_accuracy
             settled.append(Settled(job, done, accepted_sum, genuine, pay_sum, fake, detected))
+        compliance = s.policy.pay_floor.compliance
         for t in members:
             t.end_week(plat)
+            t.paid_time_pay = t.pay  # pay for paid time (apart under an all-time floor)
             if t.floor > 0 and t.paid_hours > 0:  # pay floor on the platform's measure
                 measured = (
                     t.paid_hours
                     if s.policy.pay_floor.measured_on == "paid_time"
                     else t.paid_hours + t.unpaid
                 )
-                topup = s.policy.pay_floor.compliance * max(t.floor * measured - t.pay, 0.0)
+                topup = compliance * max(t.floor * measured - t.pay, 0.0)
+                # the part lifting paid hours to the floor; the rest pays for unpaid time
+                t.paid_time_pay += min(compliance * max(t.floor * t.paid_hours - t.pay, 0.0),
+                                       topup)
                 t.pay += topup
                 t.topup = topup
         for job, paid_hours in zip(settled, job_paid_hours, strict=True):
@@ -323,6 +328,10 @@ class ReferenceModel(LabourMarketModel):
             unpaid,
         )
         self.week_accepted[rows], self.week_rejected[rows] = accepted, col("rejected")
+        paid_time_pay = None
+        if self.week_paid_time_pay is not None:  # an all-time floor: pay for paid time apart
+            paid_time_pay = col("paid_time_pay")
+            self.week_paid_time_pay[rows] = paid_time_pay
         country = np.array([t.country for t in members], dtype=np.intp)
         bounds = np.searchsorted(country, np.arange(len(self.iso3) + 1))
         self.flows[plat.index] = metrics.platform_flows(
@@ -346,7 +355,7 @@ class ReferenceModel(LabourMarketModel):
         )
         self.workers[plat.index] = np.bincount(country, weights=worked, minlength=len(self.iso3))
         if self.week >= self.params.burn_in_weeks:
-            self.pool.add_to_windows(rows, plat.index, pay, paid, unpaid)
+            self.pool.add_to_windows(rows, plat.index, pay, paid, unpaid, paid_time_pay)
 
     def learn(self) -> None:
         self.offer_cut = self._offer_cut_by_platform()

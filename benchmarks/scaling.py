@@ -60,7 +60,7 @@ def measure(taskers: int, weeks: int, reference_weeks: int) -> dict:
     if reference_weeks:
         from benchmarks.reference_mesa import ReferenceModel
 
-        short = scenario.with_overrides({"weeks": reference_weeks})
+        short = sim.load_scenario(scenario, {"weeks": reference_weeks})
         fast = _time_model(LabourMarketModel, short, reference_weeks)
         slow = _time_model(ReferenceModel, short, reference_weeks)
         row.update(reference_weeks=reference_weeks, vectorised_s=fast, reference_s=slow)

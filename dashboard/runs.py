@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from sim.compare import Comparison, compare, paired_table, replicate_seeds
 from sim.results import RunResult, run
 from sim.scenario import Scenario
+from sim.scenario_files import load_scenario
 
 RunKey = tuple[str, int]
 # Speed before any run has been timed here, in tasker-weeks per second per worker: the
@@ -434,8 +435,8 @@ class EnsembleJob:
         self.seeds = replicate_seeds(base.seed + 1, draws)
         self.runs: list[tuple[Scenario, int]] = []
         for particle, seed in zip(self.particles, self.seeds, strict=True):
-            self.runs.append((base.with_overrides(particle), seed))
-            self.runs.append((reform.with_overrides(particle_for(base, reform, particle)), seed))
+            self.runs.append((load_scenario(base, particle), seed))
+            self.runs.append((load_scenario(reform, particle_for(base, reform, particle)), seed))
         self.started = time.perf_counter()
         self.futures = {run_key(s, seed): POOL.submit(s, seed, owner) for s, seed in self.runs}
 

@@ -324,4 +324,4 @@ def measured_after_start(baseline: Scenario, reform: Scenario) -> tuple[Scenario
     if start <= max(baseline.burn_in_weeks, reform.burn_in_weeks) or start >= reform.weeks:
         return baseline, reform
     window = {"burn_in_weeks": start}
-    return baseline.with_overrides(window), reform.with_overrides(window)
+    return load_scenario(baseline, window), load_scenario(reform, window)

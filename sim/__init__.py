@@ -2,7 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 if TYPE_CHECKING:
     from sim.results import RunResult, evaluate, run

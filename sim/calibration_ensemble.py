@@ -15,18 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration_abc import POSTERIOR, draw_particles, load_posterior
-from sim.scenario import Scenario
-
-
-def _value_at(data: Any, path: str) -> Any:
-    node = data
-    for key in path.split("."):
-        if isinstance(node, list):
-            names = [x.get("name") if isinstance(x, dict) else None for x in node]
-            node = node[names.index(key)] if key in names else node[int(key)]
-        else:
-            node = node[key]
-    return node
+from sim.scenario import Scenario, ScenarioError
+from sim.scenario_files import get_path, load_scenario
 
 
 def particle_for(baseline: Scenario, reform: Scenario, particle: dict[str, float]) -> dict:
@@ -39,8 +29,8 @@ def particle_for(baseline: Scenario, reform: Scenario, particle: dict[str, float
     out = {}
     for path, value in particle.items():
         try:
-            same = _value_at(b, path) == _value_at(r, path)
-        except (KeyError, IndexError, ValueError, TypeError):
+            same = get_path(b, path) == get_path(r, path)
+        except ScenarioError:  # a path one of them lacks
             same = False
         if same:
             out[path] = value
@@ -53,7 +43,7 @@ def ensemble_particles(
     """`draws` particles of the posterior drawn by weight, checked to load on the baseline."""
     particles = draw_particles(load_posterior(Path(posterior or POSTERIOR)), draws, root_seed)
     for particle in particles:
-        baseline.with_overrides(particle)
+        load_scenario(baseline, particle)
     return particles
 
 
@@ -69,8 +59,8 @@ def ensemble_deltas(
     """Reform minus baseline for each particle (rows) and outcome key (columns)."""
     rows = []
     for particle, seed in zip(particles, seeds, strict=True):
-        base = baseline.with_overrides(particle)
-        ref = reform.with_overrides(particle_for(baseline, reform, particle))
+        base = load_scenario(baseline, particle)
+        ref = load_scenario(reform, particle_for(baseline, reform, particle))
         b = keys_of(runner(base, seed))
         if progress:
             progress()

@@ -14,7 +14,9 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from sim.scenario import Policy, Scenario, ScenarioError, load_scenario
+from sim.priors import load_priors
+from sim.scenario import Policy, Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 
 def _ema():
@@ -41,8 +43,6 @@ def dotted(name: str) -> str:
 
 def uncertainties() -> tuple[list, dict[str, list[str]]]:
     """One `RealParameter` per prior of the calibration, and the paths each one sets."""
-    from sim.calibration_abc import load_priors
-
     ema = _ema()
     params, paths = [], {}
     for prior in load_priors():
@@ -152,7 +152,7 @@ def model(
         raise ScenarioError("seeds: [] is not allowed; expected one seed per replication")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if overrides:
-        base = base.with_overrides(overrides)
+        base = load_scenario(base, overrides)
     m = ema.ReplicatorModel(name, function=experiment)
     uncertain, paths = uncertainties()
     m.uncertainties = uncertain

@@ -11,7 +11,8 @@ from typing import Any
 
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
+from sim.scenario_files import load_scenario
 
 
 def dotted(keywords: dict[str, Any]) -> dict[str, Any]:

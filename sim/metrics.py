@@ -67,9 +67,12 @@ def _share(yes: np.ndarray, n: int) -> float:
 
 
 def pay_distribution(
-    pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray, min_wage: np.ndarray
+    pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray, min_wage: np.ndarray,
+    paid_time_pay: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Effective hourly pay (all working time) and paid-time pay of taskers who did paid work."""
+    """Effective hourly pay (pay over all working time) and paid-time hourly pay of taskers
+    who did paid work: `paid_time_pay` (task pay and the top-ups that lift paid hours to the
+    floor) per paid hour. None: all of `pay` is for paid time (no all-time floor)."""
     worked = paid_hours > 0
     n = np.count_nonzero(worked)
     if n == 0:
@@ -79,12 +82,17 @@ def pay_distribution(
         pay, paid_hours, unpaid_hours, min_wage = (
             x[who] for x in (pay, paid_hours, unpaid_hours, min_wage)
         )
+        if paid_time_pay is not None:
+            paid_time_pay = paid_time_pay[who]
         worked = np.ones(n, bool)
+    if paid_time_pay is None:
+        paid_time_pay = pay
     # else dense over everyone, masked in the sums: cheaper than selecting those who worked
     hours = paid_hours + unpaid_hours
     # 0 where there are no hours (pay without paid hours would overflow, then NaN in the sums)
     effective = np.divide(pay, hours, out=np.zeros_like(pay), where=hours > 0)
-    paid_rate = np.divide(pay, paid_hours, out=np.zeros_like(pay), where=paid_hours > 0)
+    paid_rate = np.divide(paid_time_pay, paid_hours, out=np.zeros_like(paid_time_pay),
+                          where=paid_hours > 0)
     sample = effective[_sample(np.flatnonzero(worked))]
     p10, p50, p90 = percentiles(sample, [10, 50, 90])
     return {
@@ -147,7 +155,8 @@ def weekly_outcomes(model: Market) -> dict[str, float]:
         "tasker_pay_usd": tasker_pay,
         "tasker_pay_ppp_usd": float((flow["tasker_pay_usd"] / model.price_level).sum()),
     }
-    out.update(pay_distribution(pay, paid, unpaid, model.tasker_min_wage))
+    out.update(pay_distribution(pay, paid, unpaid, model.tasker_min_wage,
+                                model.week_paid_time_pay))
     out["share_wanting_more_work"] = _ratio(total["wanting_more_work"], total["looking_for_work"])
     on = np.flatnonzero(model.week_platform >= 0)
     sample = on[:: max(1, on.size // SAMPLE)]
@@ -261,14 +270,16 @@ def summarise(model: Market, weekly, by_country, by_platform) -> dict[str, Any]:
     overall = {k: float(post[k].mean()) for k in WEEKLY}
     mw = model.min_wage[pool.country]
     # per-tasker window totals, one platform at a time (a platform's arrays are freed after
-    # its pay distribution: at 10M taskers each holds 240 MB)
+    # its pay distribution: at 10M taskers each holds 240 MB, 320 MB under an all-time floor)
     by_platform_pay, totals = [], None
     for p in range(len(model.platforms)):
-        window = pool.window(p)  # (pay, paid, unpaid)
-        by_platform_pay.append(pay_distribution(*window, mw))
-        totals = window if totals is None else [t + w for t, w in zip(totals, window, strict=True)]
-    pay, paid, unpaid = totals
-    overall.update(pay_distribution(pay, paid, unpaid, mw))
+        window = pool.window(p)  # pay, paid, unpaid[, paid-time pay]
+        by_platform_pay.append(pay_distribution(*window[:3], mw, window.paid_time_pay))
+        totals = window if totals is None else [
+            None if t is None else t + w for t, w in zip(totals, window, strict=True)
+        ]
+    pay, paid, unpaid, paid_time_pay = totals
+    overall.update(pay_distribution(pay, paid, unpaid, mw, paid_time_pay))
     overall["half_life_weeks"] = half_life_weeks(overall["exit_hazard_per_week"])
     if not np.isfinite(overall["half_life_weeks"]):
         overall["half_life_weeks"] = float(model.params.weeks * 100)
@@ -285,7 +296,11 @@ def summarise(model: Market, weekly, by_country, by_platform) -> dict[str, Any]:
     bounds = np.searchsorted(pool.country, np.arange(len(model.iso3) + 1))  # sorted by country
 
     def by_c(i: int) -> dict[str, float]:
-        return pay_distribution(*(x[bounds[i] : bounds[i + 1]] for x in (pay, paid, unpaid, mw)))
+        rows = slice(bounds[i], bounds[i + 1])
+        return pay_distribution(
+            *(x[rows] for x in (pay, paid, unpaid, mw)),
+            None if paid_time_pay is None else paid_time_pay[rows],
+        )
 
     countries = group(by_country, "iso3", model.iso3, by_c)
     floor_at_end = terms.resolve(model.params, model.week, model.countries).floor

@@ -72,6 +72,13 @@ class LabourMarketModel(mesa.Model):
         self.week_pay = np.zeros(n, F32)
         self.week_paid_hours = np.zeros(n, F32)
         self.week_unpaid_hours = np.zeros(n, F32)
+        # an all-time floor's top-ups pay for unpaid time too: pay for paid time (task pay and
+        # the top-ups that lift paid hours to the floor) is then kept apart, else it is pay
+        rule = s.policy.pay_floor
+        self.week_paid_time_pay = None
+        if rule.kind != "none" and rule.measured_on == "all_time":
+            self.week_paid_time_pay = np.zeros(n, F32)
+            self.pool.track_paid_time_pay()
         self.week_accepted = np.zeros(n, F32)
         self.week_rejected = np.zeros(n, F32)
         self.going_rate = self._initial_going_rate()
@@ -235,6 +242,8 @@ class LabourMarketModel(mesa.Model):
             self.week_rejected,
         ):
             arr.fill(0.0)
+        if self.week_paid_time_pay is not None:
+            self.week_paid_time_pay.fill(0.0)
         self.week_platform = self.pool.platform.copy()
         n_l, n_p, n_s = len(self.labs), len(self.platforms), self.n_streams
         self.stream_accepted = np.zeros(n_s)
@@ -290,7 +299,8 @@ class LabourMarketModel(mesa.Model):
         self.effective_pay_sum = joined("effective_pay_sum").reshape(n_p, n_c)
         self.workers = joined("workers").reshape(n_p, n_c)
         if self.week >= self.params.burn_in_weeks:
-            self.pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours)
+            self.pool.add_to_spells(self.week_pay, self.week_paid_hours, self.week_unpaid_hours,
+                                    self.week_paid_time_pay)
 
     def _book(self, settled: list[Settled]) -> None:
         """A platform's settled jobs into the streams' and labs' accounts, in job order."""

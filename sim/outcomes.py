@@ -138,8 +138,9 @@ REGISTRY: tuple[Outcome, ...] = (
       "90th percentile over taskers with paid work of pay per working hour, unpaid time counted.",
       DISTRIBUTION, "window"),
     _O("mean_paid_hourly_pay_usd", "Mean hourly pay, paid time", "USD/h", HIGHER,
-      "Mean over taskers with paid work of pay per paid hour (unpaid time not counted).",
-      DISTRIBUTION, "window"),
+      "Mean over taskers with paid work of pay per paid hour (unpaid time not counted): task "
+      "pay and the pay-floor top-up that lifts paid hours to the floor; an all-time floor's "
+      "top-up for unpaid hours is left out.", DISTRIBUTION, "window"),
     _O("share_over_7_25_usd_per_hour", "Share earning over 7.25 USD/h", "share", HIGHER,
       "Share of taskers with paid work whose effective hourly pay exceeds the US federal "
       "minimum wage of 7.25 USD.", DISTRIBUTION, "window"),

@@ -11,7 +11,8 @@ import pandas as pd
 from sim.compare import BEYOND_NOISE, compare, robustness, seed_verdict
 from sim.outcomes import BY_NAME, POLICY_REPORT, Outcome
 from sim.results import RunResult, run
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario
+from sim.scenario_files import load_scenario
 
 BEGIN = "<!-- BEGIN GENERATED: datalabour policy-report -->"
 END = "<!-- END GENERATED -->"

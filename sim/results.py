@@ -17,7 +17,8 @@ from sim import metrics, outcomes
 from sim.keywords import dotted
 from sim.model import LabourMarketModel
 from sim.result_folder import OutputError, atomic_output, check_output
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 __all__ = [
     "OutputError",
@@ -195,7 +196,7 @@ def evaluate(
     """
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     paths = fit_burn_in(base, dotted(overrides))
-    scn = base.with_overrides(paths) if paths else base
+    scn = load_scenario(base, paths) if paths else base
     result = run(scn, seed)
     flat = flat_summary(result.summary)
     unknown = sorted(set(outcomes or []) - set(flat))

@@ -390,12 +390,6 @@ class Scenario(_Base):
     def digest(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
 
-    def with_overrides(self, overrides: dict[str, Any] | list[str] | None) -> Scenario:
-        """A new scenario with dotted-path overrides applied and validated."""
-        from sim.scenario_files import apply_overrides
-
-        return from_dict(apply_overrides(self.to_dict(), overrides))
-
     def task_index(self, name: str) -> int:
         return [t.name for t in self.task_types].index(name)
 
@@ -460,18 +454,3 @@ def from_dict(data: dict[str, Any]) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(format_validation(e)) from None
-
-
-_LOADER = {
-    "apply_overrides", "bundled_scenarios", "deep_merge", "get_path", "load_scenario",
-    "load_scenario_text", "parse_override", "parse_scenario_text", "read_scenario_dict",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """The loader's names, also importable from here (sim/scenario_files.py holds them)."""
-    if name in _LOADER:
-        from sim import scenario_files
-
-        return getattr(scenario_files, name)
-    raise AttributeError(f"module 'sim.scenario' has no attribute {name!r}")

@@ -291,7 +291,7 @@ def load_scenario(
     overrides: dict[str, Any] | list[str] | None = None,
 ) -> Scenario:
     """Load a scenario from a YAML path, a bundled name, a mapping or a Scenario, then
-    apply overrides."""
+    apply overrides (so ``load_scenario(scenario, {"weeks": 12})`` is a changed copy)."""
     if isinstance(source, Scenario):
         data = source.to_dict()
     elif isinstance(source, dict):

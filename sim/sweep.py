@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.cluster import current_client, dask_client, default_workers
 from sim.resources import check_memory
-from sim.scenario import load_scenario
+from sim.scenario_files import load_scenario
 from sim.sweep_plan import (
     DELTA,
     Design,
@@ -33,13 +33,13 @@ from sim.sweep_store import (
     RUNS_DIR,
     Health,
     StoreLock,
-    _schema,
-    _write,
     load,
     prepare,
     read_manifest,
+    run_schema,
     store_folder,
     verify,
+    write_run,
 )
 
 __all__ = [
@@ -127,14 +127,6 @@ def execute(
 
 
 # ---- execution ----------------------------------------------------------------------------
-def default_workers() -> int:
-    """Worker processes of the embedded local cluster: one per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def run_sweep(
     spec: SweepSpec | str | Path | Plan,
     store: str | Path,
@@ -166,9 +158,9 @@ def run_sweep(
     """
     p = spec if isinstance(spec, Plan) else plan(spec)
     if client is None and scheduler is None and workers is None:
-        client = _current_client()
+        client = current_client()
     if scheduler is not None and client is None:  # reach the cluster before touching the store
-        with _client(None, scheduler, None) as remote:
+        with dask_client(None, scheduler, None) as remote:
             return run_sweep(
                 p,
                 store,
@@ -209,12 +201,12 @@ def _execute(
         progress(status)
     errors: dict[str, str] = {}
     lost = 0
-    schema = _schema(p)
+    schema = run_schema(p)
 
     def record(r: RunSpec, result: dict | None, infrastructure: str | None = None) -> None:
         nonlocal lost
         if result is not None:
-            _write(store, p, schema, r, result)
+            write_run(store, p, schema, r, result)
         if result is None or result["error"]:
             errors[r.hash] = infrastructure or result["error"]
             status.failed += 1
@@ -229,7 +221,7 @@ def _execute(
             for r in pending:
                 record(r, execute(r.scenario, r.seed, p.spec.outcomes, p.spec.weekly, r.reform))
         else:
-            with _client(client, None, workers) as c:
+            with dask_client(client, None, workers) as c:
                 status.dashboard_link = c.dashboard_link or None
                 if progress:
                     progress(status)
@@ -246,50 +238,6 @@ def _execute(
         errors,
         notes,
     )
-
-
-def _current_client() -> Any:
-    """The active default `distributed.Client` (a notebook's or script's), or None."""
-    try:
-        from distributed import default_client
-
-        return default_client()
-    except ValueError:  # no client has been started
-        return None
-
-
-class _client:
-    """The given client, one connected to `scheduler`, or an embedded local cluster."""
-
-    def __init__(self, client: Any, scheduler: str | None, workers: int | None) -> None:
-        self.given, self.scheduler, self.workers = client, scheduler, workers
-        self.owned: list[Any] = []
-
-    def __enter__(self) -> Any:
-        import logging
-
-        from distributed import Client, LocalCluster
-
-        if self.given is not None:
-            return self.given
-        if self.scheduler is not None:
-            c = Client(self.scheduler, timeout="20s")
-            self.owned.append(c)
-            return c
-        cluster = LocalCluster(
-            n_workers=self.workers or default_workers(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # a free port; SweepStatus.dashboard_link tells which
-            silence_logs=logging.ERROR,
-        )
-        c = Client(cluster)
-        self.owned += [c, cluster]
-        return c
-
-    def __exit__(self, *exc: object) -> None:
-        for x in self.owned:
-            x.close()
 
 
 def _on_dask(client: Any, pending: list[RunSpec], spec: SweepSpec) -> Iterator[tuple]:

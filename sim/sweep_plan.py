@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim import outcomes
 from sim.bundled import sweep_path
+from sim.priors import load_priors
 from sim.results import package_version, run_hash
 from sim.scenario import Scenario, ScenarioError, format_validation
 from sim.scenario_files import get_path, load_scenario, read_mapping
@@ -194,7 +195,7 @@ def _check_design(d: Design, base: Scenario) -> None:
             values = [low, high]
         for v in values:
             try:
-                base.with_overrides({path: v})
+                load_scenario(base, {path: v})
             except ScenarioError as e:
                 raise ScenarioError(f"design.parameters: {e}") from None
     if d.kind == "grid":
@@ -242,8 +243,6 @@ def _with_priors(raw: dict[str, Any]) -> dict[str, Any]:
     design = raw.get("design")
     if not isinstance(design, dict) or "priors" not in design:
         return raw
-    from sim.calibration_abc import load_priors
-
     design = dict(design)
     wanted = design.pop("priors")
     priors = load_priors()
@@ -421,7 +420,7 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
     except ScenarioError as e:
         raise ScenarioError(f"base: {e}") from None
     try:
-        base = base.with_overrides(spec.overrides)
+        base = load_scenario(base, spec.overrides)
     except ScenarioError as e:
         raise ScenarioError(f"overrides: {e}") from None
     _check_design(spec.design, base)
@@ -438,8 +437,8 @@ def plan(spec: SweepSpec | str | Path) -> Plan:
     for i, point in enumerate(points):
         params = {**point, **{p: point[k] for k, paths in spec.links.items() for p in paths}}
         try:
-            scn = base.with_overrides(params)
-            reform = None if changes is None else base.with_overrides({**changes, **params})
+            scn = load_scenario(base, params)
+            reform = None if changes is None else load_scenario(base, {**changes, **params})
         except ScenarioError as e:
             shown = ", ".join(f"{k}={v}" for k, v in params.items())
             raise ScenarioError(f"design point {i} ({shown}): {e}") from None

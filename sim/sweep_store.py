@@ -34,7 +34,9 @@ LOCK = "sweep.lock"
 REJECTED = "rejected"
 
 
-def _schema(plan: Plan):
+def run_schema(plan: Plan):
+    """The Arrow schema of a run's file: the run's identity, the plan's parameter columns, its
+    outcomes and weekly series, the error and the package version."""
     import pyarrow as pa
 
     kinds = {
@@ -106,7 +108,7 @@ def _why(e: BaseException) -> str:
 
 
 # ---- writing ------------------------------------------------------------------------------
-def _write(store: Path, plan: Plan, schema, spec: RunSpec, result: dict) -> None:
+def write_run(store: Path, plan: Plan, schema, spec: RunSpec, result: dict) -> None:
     """runs/<hash>.parquet, written under a temporary name and renamed; its SHA-256 recorded."""
     import pyarrow as pa
     import pyarrow.parquet as pq

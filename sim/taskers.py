@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +35,9 @@ class TaskerPool:
     spell_pay: np.ndarray  # float64
     spell_paid_hours: np.ndarray  # float32
     spell_unpaid_hours: np.ndarray  # float32
+    # only under an all-time pay floor (`track_paid_time_pay`): pay for paid time, float64;
+    # elsewhere it is spell_pay, and records and windows leave it out
+    spell_paid_time_pay: np.ndarray | None = None
     closed: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
     # records are folded into one per platform once they hold this many (tasker, spell) rows
@@ -54,39 +58,56 @@ class TaskerPool:
         self.tenure[who] = 0
         self.qualification_left[who] = qualification_hours
 
-    def add_to_spells(
-        self, pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray
-    ) -> None:
-        """A post-burn-in week's pay and hours (arrays over the pool; 0 when inactive)."""
+    def track_paid_time_pay(self) -> None:
+        """Keep pay for paid time apart from pay (an all-time floor's top-ups pay for unpaid
+        time too): spells, records and windows carry it from now on."""
+        self.spell_paid_time_pay = np.zeros(self.size)
+
+    def _spells(self) -> list[np.ndarray]:
+        """The open spells' totals: pay, paid and unpaid hours[, pay for paid time]."""
+        spells = [self.spell_pay, self.spell_paid_hours, self.spell_unpaid_hours]
+        return spells if self.spell_paid_time_pay is None else [*spells, self.spell_paid_time_pay]
+
+    def add_to_spells(self, pay: np.ndarray, paid_hours: np.ndarray, unpaid_hours: np.ndarray,
+                      paid_time_pay: np.ndarray | None = None) -> None:
+        """A post-burn-in week's pay and hours (arrays over the pool; 0 when inactive), and
+        pay for paid time where it is kept apart."""
         self.spell_pay += pay
         self.spell_paid_hours += paid_hours
         self.spell_unpaid_hours += unpaid_hours
+        if self.spell_paid_time_pay is not None:
+            self.spell_paid_time_pay += paid_time_pay
 
     def close_spells(self, who: np.ndarray) -> None:
         """Keep the open spells of taskers `who` as closed-spell records; start new ones."""
         platform = self.platform[who]
-        pay, paid = self.spell_pay[who], self.spell_paid_hours[who]
-        unpaid = self.spell_unpaid_hours[who]
-        keep = (platform != NO_PLATFORM) & _any_nonzero(pay, paid, unpaid)
+        spells = self._spells()
+        values = [spell[who] for spell in spells]
+        keep = (platform != NO_PLATFORM) & _any_nonzero(*values)
         if keep.any():  # (before burn-in spells are empty: nothing to keep)
-            self.add_to_windows(who[keep], platform[keep], pay[keep], paid[keep], unpaid[keep])
-        self.spell_pay[who] = 0.0
-        self.spell_paid_hours[who] = 0.0
-        self.spell_unpaid_hours[who] = 0.0
+            self.add_to_windows(who[keep], platform[keep], *(v[keep] for v in values))
+        for spell in spells:
+            spell[who] = 0.0
 
     def add_to_windows(self, who: np.ndarray, platform: np.ndarray, pay: np.ndarray,
-                       paid_hours: np.ndarray, unpaid_hours: np.ndarray) -> None:
-        """Post-burn-in pay and hours of taskers `who` on `platform` (a record, summed later)."""
+                       paid_hours: np.ndarray, unpaid_hours: np.ndarray,
+                       paid_time_pay: np.ndarray | None = None) -> None:
+        """Post-burn-in pay and hours of taskers `who` on `platform` (a record, summed later),
+        and pay for paid time where it is kept apart."""
         platform = np.broadcast_to(platform, who.shape)
-        self.closed.append((who, platform, pay, paid_hours, unpaid_hours))
+        record = (who, platform, pay, paid_hours, unpaid_hours)
+        self.closed.append(record if self.spell_paid_time_pay is None else (*record, paid_time_pay))
         if sum(rec[0].size for rec in self.closed) > self.FOLD_AFTER_RECORDS_PER_TASKER * self.size:
             self._fold_records()
 
     def _closed_totals(self, p: int) -> list[np.ndarray]:
-        """Closed spells' pay (float64) and paid and unpaid hours (float32) per tasker on
-        platform `p`, summed in the order they closed, as running totals would be."""
+        """Closed spells' pay (float64), paid and unpaid hours (float32)[, pay for paid time
+        (float64)] per tasker on platform `p`, summed in the order they closed, as running
+        totals would be."""
         n = self.size
         totals = [np.zeros(n), np.zeros(n, np.float32), np.zeros(n, np.float32)]
+        if self.spell_paid_time_pay is not None:
+            totals.append(np.zeros(n))
         for who, platform, *values in self.closed:
             on_p = platform == p
             if on_p.any():
@@ -101,19 +122,20 @@ class TaskerPool:
         platforms = np.unique(np.concatenate([rec[1] for rec in self.closed]))
         folded = []
         for p in platforms:
-            pay, paid, unpaid = self._closed_totals(int(p))
-            who = np.flatnonzero(_any_nonzero(pay, paid, unpaid))
-            folded.append((who, np.broadcast_to(p, who.shape), pay[who], paid[who], unpaid[who]))
+            totals = self._closed_totals(int(p))
+            who = np.flatnonzero(_any_nonzero(*totals))
+            folded.append((who, np.broadcast_to(p, who.shape), *(t[who] for t in totals)))
         self.closed = folded
 
-    def window(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Post-burn-in pay, paid and unpaid hours per tasker on platform `p` (open spells too)."""
-        pay, paid, unpaid = self._closed_totals(p)
+    def window(self, p: int) -> Window:
+        """Post-burn-in pay and hours per tasker on platform `p` (open spells too)."""
+        pay, paid, unpaid, *paid_time_pay = self._closed_totals(p)
         on = self.platform == p
-        return (
+        return Window(
             pay + self.spell_pay * on,
             paid.astype(np.float64) + self.spell_paid_hours * on,
             unpaid.astype(np.float64) + self.spell_unpaid_hours * on,
+            paid_time_pay[0] + self.spell_paid_time_pay * on if paid_time_pay else None,
         )
 
     def leave(self, who: np.ndarray) -> None:
@@ -123,6 +145,17 @@ class TaskerPool:
         self.tenure[who] = 0
         self.approved_tasks[who] = 0.0
         self.qualification_left[who] = 0.0
+
+
+class Window(NamedTuple):
+    """Per tasker over the summary window (float64): pay, paid and unpaid hours, and pay for
+    paid time (task pay and the top-ups that lift paid hours to the floor) where an all-time
+    floor's top-ups also pay for unpaid time (None elsewhere: it is `pay`)."""
+
+    pay: np.ndarray
+    paid_hours: np.ndarray
+    unpaid_hours: np.ndarray
+    paid_time_pay: np.ndarray | None = None
 
 
 def _any_nonzero(*values: np.ndarray) -> np.ndarray:

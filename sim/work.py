@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import metrics
-from sim.floor import bill_to_jobs, topups
-
-F32 = np.float32
-BLOCK = 1 << 16  # taskers per block of a long float32 sum
+from sim.floor import job_topups, paid_time_topups, topups
+from sim.kernels import F32, power, sum_of_products
 
 
 @dataclass
@@ -35,12 +33,15 @@ class Crew:
     floor: np.ndarray | None  # pay floor, USD per hour (None: no floor this week)
     detect: np.ndarray  # per platform (all of them): share of LLM labels detected
     modes: dict[bool, WorkMode]  # with an LLM or not (whole-crew arrays)
+    # an all-time floor this week: keep the top-ups' paid-time part (`paid_time_topup`)
+    all_time_floor: bool = False
     hours_left: np.ndarray = field(init=False)  # used up job by job
     week: dict[str, np.ndarray] = field(init=False)  # per-tasker totals of the week's work
 
     def __post_init__(self) -> None:
         self.hours_left = self.available.copy()
         names = ("task_hours", "pay", "paid_hours", "tasks", "accepted", "fake", "topup")
+        names += ("paid_time_topup",) if self.all_time_floor else ()
         self.week = {k: np.zeros(self.row.size, F32) for k in names}
 
     def segment(self, platform: int) -> slice:
@@ -150,36 +151,6 @@ def work_job(
     np.maximum(hours_left, 0.0, out=hours_left)
 
 
-def power(x: np.ndarray, exponent: float) -> np.ndarray:
-    """`x ** exponent`; a whole exponent up to 64 by repeated squaring (pow is ~20x slower)."""
-    n = int(exponent)
-    if n != exponent or not 0 <= n <= 64:
-        return x ** F32(exponent)
-    if n == 0:
-        return np.ones_like(x)
-    result, base = None, x
-    while n:
-        if n & 1:
-            result = base.copy() if result is None else result * base
-        n >>= 1
-        if n:
-            base = base * base
-    return result
-
-
-def sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`[i, j]` = sum over taskers of `a[i] * b[j]`, with float64 totals across blocks.
-
-    Pure numpy, no BLAS: the same bits whatever the thread settings (and OpenBLAS threads
-    left spinning after a call slow the rest of the step on shared cores).
-    """
-    out = np.zeros((a.shape[0], b.shape[0]))
-    for start in range(0, a.shape[1], BLOCK):
-        part = slice(start, start + BLOCK)
-        out += np.einsum("im,jm->ij", a[:, part], b[:, part])
-    return out
-
-
 @dataclass
 class Job:
     """One lab's human work of one task type posted on one platform this week."""
@@ -208,7 +179,7 @@ class Settled:
     pay: float
     fake: float
     detected: float
-    topup: float = 0.0  # the job's share of pay-floor top-ups (sim.floor.bill_to_jobs)
+    topup: float = 0.0  # the job's share of pay-floor top-ups (`bill_topups`)
 
 
 def build_crew(market, members: list[np.ndarray], platforms: range, draw: np.ndarray) -> Crew:
@@ -265,6 +236,7 @@ def build_crew(market, members: list[np.ndarray], platforms: range, draw: np.nda
         accuracy=accuracy, pay_localisation=np.repeat(localisation.ravel(), per_group),
         floor=np.repeat(np.tile(floor, len(platforms)), per_group) if floor.any() else None,
         detect=detect,
+        all_time_floor=bool(floor.any()) and market.week_paid_time_pay is not None,
         modes={
             False: WorkMode(speed, reject, None, speed * reputation),
             True: WorkMode(llm_speed, llm_reject, llm, llm_speed * reputation),
@@ -338,8 +310,27 @@ def work_on(market, platform: int, jobs: list[Job], crew: Crew) -> list[Settled]
         unpaid = unpaid_hours(b, week, crew.qual[seg], crew.available[seg])
         rule = market.params.policy.pay_floor
         week["topup"][:] = topups(rule, floor, week["pay"], week["paid_hours"], unpaid)
-        bill_to_jobs(modes, week["topup"], week["paid_hours"], settled)
+        if crew.all_time_floor:
+            week["paid_time_topup"][:] = paid_time_topups(
+                rule, floor, week["pay"], week["paid_hours"], week["topup"]
+            )
+        bill_topups(modes, week["topup"], week["paid_hours"], settled)
     return settled
+
+
+def bill_topups(modes: dict[bool, WorkMode], topup: np.ndarray, paid_hours: np.ndarray,
+                settled: list[Settled]) -> None:
+    """Each settled job's share of the top-ups (`Settled.topup`, from `job_topups`). The
+    shares add up to the platform's top-ups."""
+    billed = {}
+    for mode in modes.values():
+        if mode.jobs:
+            minutes = [job.minutes_per_task for job in mode.jobs]
+            shares = job_topups(topup, paid_hours, mode.tasks, mode.paid_hours_per_hour,
+                                mode.speed, minutes)
+            billed.update(zip(map(id, mode.jobs), shares, strict=True))
+    for entry in settled:
+        entry.topup = billed.get(id(entry.job), 0.0)
 
 
 def unpaid_hours(b, week: dict[str, np.ndarray], qual: np.ndarray,
@@ -462,6 +453,11 @@ def close_week(market, crew: Crew) -> ClosedWeek:
         pay = pay + topup
     row = crew.row
     market.week_pay[row] = pay
+    if market.week_paid_time_pay is not None:  # an all-time floor: pay for paid time apart
+        paid_time_pay = week["pay"]
+        if topup is not None:
+            paid_time_pay = paid_time_pay + week["paid_time_topup"]
+        market.week_paid_time_pay[row] = paid_time_pay
     market.week_paid_hours[row] = paid_hours
     market.week_unpaid_hours[row] = unpaid
     market.week_accepted[row] = week["accepted"]

@@ -51,7 +51,7 @@ def test_the_headline_measures_after_a_late_reform_start():
     from dashboard.state import measured_after_start
 
     base = sim.load_scenario(ROOT / "scenarios/baseline.yaml")
-    reform = base.with_overrides({"policy.start_week": 52, "policy.paid_rejections": True})
+    reform = sim.load_scenario(base, {"policy.start_week": 52, "policy.paid_rejections": True})
     b, r = measured_after_start(base, reform)
     assert b.burn_in_weeks == r.burn_in_weeks == 52
     assert measured_after_start(base, base) == (base, base)

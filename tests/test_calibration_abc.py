@@ -17,13 +17,13 @@ from sim.calibration_abc import (
     TargetDistance,
     effective_sample_size,
     load_posterior,
-    load_priors,
     parameter_columns,
     run_abc,
 )
 from sim.calibration_ensemble import particle_for
 from sim.cli import app
 from sim.compare import compare
+from sim.priors import load_priors
 from sim.scenario import ScenarioError
 from tests.conftest import BASELINE, ROOT
 
@@ -106,14 +106,15 @@ def test_shipped_posterior_is_an_ensemble_of_the_baseline():
 
 def test_a_reform_keeps_its_own_value_of_a_calibrated_parameter():
     base = sim.load_scenario(BASELINE)
-    reform = base.with_overrides({"automation.switching_premium": 99.0})
+    reform = sim.load_scenario(base, {"automation.switching_premium": 99.0})
     particle = {"automation.switching_premium": 5.0, "behaviour.reputation_power": 3.0}
     assert particle_for(base, reform, particle) == {"behaviour.reputation_power": 3.0}
 
 
 def test_compare_ensemble_adds_the_posterior_spread(small_baseline):
-    reform = small_baseline.with_overrides(
-        {"policy.pay_floor.kind": "absolute", "policy.pay_floor.usd_per_hour": 7.25}
+    reform = sim.load_scenario(
+        small_baseline,
+        {"policy.pay_floor.kind": "absolute", "policy.pay_floor.usd_per_hour": 7.25},
     )
     comp = compare(small_baseline, reform, replicates=2, ensemble=3)
     t = comp.table

@@ -142,7 +142,7 @@ LEVERS = st.fixed_dictionaries(  # every policy lever of the schema, and one tec
 def test_identity_holds_under_any_levers(small_baseline, levers, seed):
     size = {"population.taskers": 800, "weeks": 14, "burn_in_weeks": 2}
     try:
-        scn = small_baseline.with_overrides({**levers, **size})
+        scn = sim.load_scenario(small_baseline, {**levers, **size})
     except sim.ScenarioError:  # a combination the schema's cross-field rules refuse
         assume(False)
     result = sim.run(scn, seed=seed)
@@ -151,22 +151,22 @@ def test_identity_holds_under_any_levers(small_baseline, levers, seed):
 
 
 def test_min_human_share_caps_automation(small_baseline):
-    scn = small_baseline.with_overrides({"policy.min_human_share": 0.9, "weeks": 12,
-                                         "burn_in_weeks": 2})
+    scn = sim.load_scenario(small_baseline, {"policy.min_human_share": 0.9, "weeks": 12,
+                                             "burn_in_weeks": 2})
     result = sim.run(scn, seed=1)
     assert result.weekly.automation_share.max() <= 0.1 + 1e-9
 
 
 @pytest.mark.parametrize("n", [50, 500])
 def test_tiny_populations_run(small_baseline, n):
-    result = sim.run(small_baseline.with_overrides({"population.taskers": n, "weeks": 8,
-                                                    "burn_in_weeks": 1}), seed=2)
+    small = {"population.taskers": n, "weeks": 8, "burn_in_weeks": 1}
+    result = sim.run(sim.load_scenario(small_baseline, small), seed=2)
     check_week_invariants(result.weekly)
 
 
 def test_group_exits_llm_labels_and_top_ups_add_up_to_the_market(small_baseline):
-    floor = small_baseline.with_overrides(
-        ["policy.pay_floor.kind=absolute", "policy.pay_floor.usd_per_hour=4"]
+    floor = sim.load_scenario(
+        small_baseline, ["policy.pay_floor.kind=absolute", "policy.pay_floor.usd_per_hour=4"]
     )
     r = sim.run(floor, seed=3)
     for name in ("exits", "fake_human_labels", "pay_floor_topup_usd"):
@@ -180,8 +180,8 @@ def test_group_exits_llm_labels_and_top_ups_add_up_to_the_market(small_baseline)
 def test_platforms_worked_on_threads_give_the_same_bits(small_baseline, monkeypatch):
     import sim.model
 
-    floor = small_baseline.with_overrides(
-        ["policy.pay_floor.kind=absolute", "policy.pay_floor.usd_per_hour=4"]
+    floor = sim.load_scenario(
+        small_baseline, ["policy.pay_floor.kind=absolute", "policy.pay_floor.usd_per_hour=4"]
     )
     alone = sim.run(floor, seed=4)
     monkeypatch.setattr(sim.model, "THREADED_MIN_TASKERS", 0)  # thread even a small crew
@@ -191,56 +191,72 @@ def test_platforms_worked_on_threads_give_the_same_bits(small_baseline, monkeypa
     assert alone.summary == threaded.summary
 
 
-def test_windows_hold_each_taskers_post_burn_in_pay_per_platform(small_baseline):
+# an all-time floor: windows also keep pay for paid time apart (a fourth total)
+ALL_TIME_FLOOR = [
+    "policy.pay_floor.kind=local_minimum_wage", "policy.pay_floor.measured_on=all_time"
+]
+
+
+@pytest.mark.parametrize("floor", [[], ALL_TIME_FLOOR], ids=["no_floor", "all_time_floor"])
+def test_windows_hold_each_taskers_post_burn_in_pay_per_platform(small_baseline, floor):
     """Closed-spell records plus open spells give the same per-platform totals as adding up
     every post-burn-in week, through switches and exits."""
     from sim.model import LabourMarketModel
 
-    scn = small_baseline.with_overrides(["behaviour.platform_switch_probability=0.05"])
+    scn = sim.load_scenario(small_baseline, ["behaviour.platform_switch_probability=0.05", *floor])
     model = LabourMarketModel(scn, seed=5)
     n_p, n = len(model.platforms), model.pool.size
-    expected = np.zeros((3, n_p, n))
+    flows = [model.week_pay, model.week_paid_hours, model.week_unpaid_hours]
+    if floor:
+        flows.append(model.week_paid_time_pay)
+    expected = np.zeros((len(flows), n_p, n))
     for _ in range(scn.weeks):
         model.step()
         if model.week - 1 >= scn.burn_in_weeks:
             on = model.week_platform >= 0
-            for k, flow in enumerate((model.week_pay, model.week_paid_hours,
-                                      model.week_unpaid_hours)):
+            for k, flow in enumerate(flows):
                 np.add.at(expected[k], (model.week_platform[on], np.flatnonzero(on)), flow[on])
     assert len(model.pool.closed) > 0  # spells did close after burn-in
     for p in range(n_p):
-        for k, got in enumerate(model.pool.window(p)):
+        window = model.pool.window(p)
+        assert (window.paid_time_pay is None) == (not floor)
+        for k, got in enumerate(window[: len(flows)]):
             np.testing.assert_allclose(got, expected[k, p], rtol=1e-5, atol=1e-4)
     assert expected[0].sum() > 0
+    if floor:  # some pay was for unpaid time
+        assert (expected[3] <= expected[0] * (1 + 1e-6) + 1e-6).all()
+        assert expected[3].sum() < expected[0].sum()
 
 
 def test_learning_constants_are_parameters(small_baseline):
     """The approval step and the labs' cost EWMA weight come from the scenario."""
     from sim.model import LabourMarketModel
 
-    frozen = small_baseline.with_overrides(["behaviour.approval_learning_rate=0", "weeks=6"])
+    frozen = sim.load_scenario(small_baseline, ["behaviour.approval_learning_rate=0", "weeks=6"])
     model = LabourMarketModel(frozen, seed=2)
     for _ in range(6):
         model.step()
     initial = np.float32(frozen.population.initial_approval)
     assert (model.pool.approval == initial).all()
-    model = LabourMarketModel(small_baseline.with_overrides(["weeks=6"]), seed=2)
+    model = LabourMarketModel(sim.load_scenario(small_baseline, ["weeks=6"]), seed=2)
     for _ in range(6):
         model.step()
     assert (model.pool.approval != initial).any()
 
     slow = [f"labs.{i}.cost_learning_weight=0.05" for i in range(len(small_baseline.labs))]
     a = sim.run(small_baseline, seed=2).weekly
-    b = sim.run(small_baseline.with_overrides(slow), seed=2).weekly
+    b = sim.run(sim.load_scenario(small_baseline, slow), seed=2).weekly
     assert not np.allclose(a.lab_spend_usd, b.lab_spend_usd)
 
 
-def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, monkeypatch):
+@pytest.mark.parametrize("floor", [[], ALL_TIME_FLOOR], ids=["no_floor", "all_time_floor"])
+def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, monkeypatch,
+                                                               floor):
     """Records are folded into per-platform totals in long runs; the windows keep their bits."""
     from sim.model import LabourMarketModel
     from sim.taskers import TaskerPool
 
-    scn = small_baseline.with_overrides(["behaviour.platform_switch_probability=0.05"])
+    scn = sim.load_scenario(small_baseline, ["behaviour.platform_switch_probability=0.05", *floor])
 
     def windows() -> tuple[list, int]:
         model = LabourMarketModel(scn, seed=6)
@@ -254,6 +270,7 @@ def test_folding_closed_spell_records_leaves_windows_unchanged(small_baseline, m
     folded, n_folded = windows()
     assert n_folded < n_kept  # folding did happen
     for a, b in zip(kept, folded, strict=True):
+        assert (a.paid_time_pay is None) == (not floor)
         for x, y in zip(a, b, strict=True):
             np.testing.assert_array_equal(x, y)
 

@@ -28,7 +28,8 @@ from dashboard.side_by_side import SIDE_OUTCOMES, side_figures
 from dashboard.state import View, build, cli_command, normalise, read_upload, view_from_upload
 from dashboard.tables import calibration_frame, parameter_differences, weekly_long
 from sim.compare import paired_table
-from sim.scenario import ScenarioError, apply_overrides
+from sim.scenario import ScenarioError
+from sim.scenario_files import apply_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"population.taskers": 2000, "weeks": 30, "burn_in_weeks": 5}
@@ -85,13 +86,14 @@ def test_sources_are_read_from_the_comments_of_the_baseline_file():
 
 def test_a_diff_applied_as_overrides_gives_back_the_scenario():
     base = sim.load_scenario(BASELINE)
-    other = base.with_overrides(
+    other = sim.load_scenario(
+        base,
         {
             "platforms.crowd_platform.monitoring": 0.7,
             "policy.pay_mode": "hourly",
             "countries": ["USA", "GBR", "IND", "KEN"],
             "platforms.managed_vendor.countries_served": "all",
-        }
+        },
     )
     diff = flatten_diff(base.to_dict(), other.to_dict())
     assert diff["platforms.crowd_platform.monitoring"] == 0.7
@@ -131,7 +133,7 @@ def test_runs_are_cached_by_scenario_and_seed(computed):
 def test_parallel_runs_equal_runs_in_this_process(computed, monkeypatch):
     _, baseline, _, result = computed
     monkeypatch.setenv("DATALABOUR_DASHBOARD_WORKERS", "2")
-    scenario = baseline.with_overrides({"behaviour.look_again_probability": 0.2})
+    scenario = sim.load_scenario(baseline, {"behaviour.look_again_probability": 0.2})
     from dashboard.runs import POOL
 
     seeds = result.comparison.seeds
@@ -143,8 +145,8 @@ def test_parallel_runs_equal_runs_in_this_process(computed, monkeypatch):
 
 def test_a_provisional_comparison_comes_once_from_the_first_paired_replicates(computed):
     _, baseline, _, _ = computed
-    base = baseline.with_overrides({"weeks": 12, "population.taskers": 1000})
-    reform = base.with_overrides({"policy.paid_rejections": True})
+    base = sim.load_scenario(baseline, {"weeks": 12, "population.taskers": 1000})
+    reform = sim.load_scenario(base, {"policy.paid_rejections": True})
     seen = []
     full = compare_cached(base, reform, 8, provisional=seen.append).comparison
     [early] = seen

@@ -114,7 +114,7 @@ def test_the_dashboard_ensemble_equals_compare_ensemble(monkeypatch):
 
     small = {"population.taskers": 1000, "weeks": 14, "burn_in_weeks": 2}
     base = sim.load_scenario(BASELINE, small)
-    reform = base.with_overrides({"policy.paid_rejections": True})
+    reform = sim.load_scenario(base, {"policy.paid_rejections": True})
     library = compare(base, reform, 2, ensemble=3)
     job = EnsembleJob(compare(base, reform, 2), 3, "test")
     assert wait_for(job.finished, 300)

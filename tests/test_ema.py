@@ -11,7 +11,7 @@ import pytest
 
 from sim import ema
 from sim import outcomes as registry
-from sim.calibration_abc import load_priors
+from sim.priors import load_priors
 from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from sim.scenario import ScenarioError
 
 
 def test_evaluate_returns_country_and_platform_outcomes(small_baseline):
-    run = sim.run(small_baseline.with_overrides({"weeks": 12, "burn_in_weeks": 2}), seed=4)
+    run = sim.run(sim.load_scenario(small_baseline, {"weeks": 12, "burn_in_weeks": 2}), seed=4)
     platform = next(iter(run.summary["by_platform"]))
     keys = [
         "median_effective_hourly_pay_usd",

@@ -187,7 +187,7 @@ def test_finite_numbers_wherever_a_number_is_meant() -> None:
                  "population.initial_tenure_mean_weeks", "policy.max_fee_share"):
         for bad in (float("inf"), float("nan")):
             with pytest.raises(ScenarioError, match=path):
-                base.with_overrides({path: bad})
+                sim.load_scenario(base, {path: bad})
 
 
 def test_good_files_still_load(tmp_path: Path) -> None:

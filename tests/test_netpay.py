@@ -20,12 +20,12 @@ EVERYONE = {"policy.contributions.declaration_share": 1.0}
 
 @pytest.fixture(scope="module")
 def declared_run(small_baseline):
-    return sim.run(small_baseline.with_overrides(EVERYONE), seed=5)
+    return sim.run(sim.load_scenario(small_baseline, EVERYONE), seed=5)
 
 
 @pytest.fixture(scope="module")
 def undeclared_run(small_baseline):
-    return sim.run(small_baseline.with_overrides(UNDECLARED), seed=5)
+    return sim.run(sim.load_scenario(small_baseline, UNDECLARED), seed=5)
 
 
 def is_net(key: str) -> bool:
@@ -149,10 +149,11 @@ def test_country_flows_add_up_to_the_market(declared_run):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(share=st.floats(0, 1))
 def test_platform_paid_share_moves_contributions_to_the_platform(small_baseline, share):
-    scn = small_baseline.with_overrides({**EVERYONE, "population.taskers": 600, "weeks": 8,
-                                         "burn_in_weeks": 2,
-                                         "policy.contributions.platform_paid_share": share})
-    base = sim.run(scn.with_overrides({"policy.contributions.platform_paid_share": 0.0}), seed=3)
+    scn = sim.load_scenario(small_baseline, {**EVERYONE, "population.taskers": 600, "weeks": 8,
+                                             "burn_in_weeks": 2,
+                                             "policy.contributions.platform_paid_share": share})
+    unpaid = sim.load_scenario(scn, {"policy.contributions.platform_paid_share": 0.0})
+    base = sim.run(unpaid, seed=3)
     reform = sim.run(scn, seed=3)
     paid = reform.weekly.platform_paid_contributions_usd
     gained = reform.weekly.tasker_net_pay_usd - base.weekly.tasker_net_pay_usd
@@ -162,7 +163,7 @@ def test_platform_paid_share_moves_contributions_to_the_platform(small_baseline,
 
 
 def test_exempting_small_income_removes_dues_below_the_threshold(small_baseline):
-    scn = small_baseline.with_overrides({
+    scn = sim.load_scenario(small_baseline, {
         **EVERYONE, "population.taskers": 600, "weeks": 8, "burn_in_weeks": 2,
         "policy.contributions.exempt_below_usd_per_month": 10_000,
     })
@@ -172,7 +173,7 @@ def test_exempting_small_income_removes_dues_below_the_threshold(small_baseline)
 
 
 def test_declaration_is_drawn_once_per_tasker_from_a_child_generator(small_baseline):
-    scn = small_baseline.with_overrides({"population.taskers": 2000})
+    scn = sim.load_scenario(small_baseline, {"population.taskers": 2000})
     model = LabourMarketModel(scn)
     propensity = model.net_pay.propensity.copy()
     twin = np.random.default_rng(scn.seed)
@@ -206,7 +207,7 @@ def test_weekly_net_keys_are_outcomes_of_the_run(small_run):
 )
 def test_no_tasker_keeps_more_than_gross_in_any_week(small_baseline, declaration, platform_paid,
                                                      exempt, seed):
-    scn = small_baseline.with_overrides({
+    scn = sim.load_scenario(small_baseline, {
         "population.taskers": 500, "weeks": 6, "burn_in_weeks": 1,
         "policy.contributions.declaration_share": declaration,
         "policy.contributions.platform_paid_share": platform_paid,

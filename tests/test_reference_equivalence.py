@@ -27,6 +27,12 @@ SCENARIOS = {
         "policy.paid_rejections": True,
         "platforms.crowd_platform.pay_mode": "hourly",
     },
+    "all_time_floor": {  # top-ups for unpaid time too: pay for paid time is kept apart
+        "policy.pay_floor.kind": "local_minimum_wage",
+        "policy.pay_floor.measured_on": "all_time",
+        "policy.start_week": 4,
+        "platforms.crowd_platform.pay_mode": "hourly",
+    },
 }
 HEADLINE = outcomes.REFERENCE_CHECK
 Z = 3.3  # two-sided 99.9%: about a 1.6% chance that one of 17 outcomes fails by chance

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import sweep
-from sim.calibration_abc import load_priors
+from sim.priors import load_priors
 from sim.sensitivity_report import SCREENING, generate, influential
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -44,7 +44,7 @@ def test_delta_is_reform_minus_baseline_with_the_same_seed(tmp_path: Path) -> No
         params = {**TINY, "population.hours_available_median": row[
             "population.hours_available_median"]}
         base = sim.run(sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", params), row.seed)
-        changed = sim.run(reform.with_overrides(params), row.seed)
+        changed = sim.run(sim.load_scenario(reform, params), row.seed)
         assert row[OUT] == pytest.approx(base.overall[OUT], rel=1e-12)
         assert row[f"delta.{OUT}"] == pytest.approx(
             changed.overall[OUT] - base.overall[OUT], rel=1e-9, abs=1e-12

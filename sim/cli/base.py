@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sim.resources import check_memory, reuse_freed_memory
 from sim.result_folder import OutputError, check_output
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 app = typer.Typer(
     add_completion=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,7 @@ from sim.cli.base import (
     save_out,
 )
 from sim.scenario import Scenario, ScenarioError
+from sim.scenario_files import load_scenario
 
 
 class Method(StrEnum):
@@ -45,6 +47,9 @@ def calibrate(
     population: Annotated[int, typer.Option(min=2, help="abc: particles per generation")] = 300,
     generations: Annotated[int, typer.Option(min=1, help="abc: most generations")] = 6,
     min_epsilon: Annotated[float, typer.Option(min=0, help="abc: stop at this distance")] = 0.7,
+    first_epsilon: Annotated[float | None, typer.Option(
+        min=0, help="abc: tolerance of the first generation (default: its median distance); "
+        "with --generations 1 this is rejection ABC: equal weights")] = None,
     taskers: Annotated[int, typer.Option(min=10, help="abc: potential taskers per run")] = 2000,
     max_minutes: Annotated[float, typer.Option(min=0.1, help="abc: wall-time limit")] = 55.0,
     workers: Annotated[int | None, typer.Option(min=1, help="abc: local Dask workers")] = None,
@@ -105,9 +110,10 @@ def _replicates(scn: Scenario, replicates: int, out: Path | None, overwrite: boo
 
 
 def _abc(scn: Scenario, out: Path, o: dict) -> None:
-    from sim.calibration_abc import AbcSettings, draw_particles, load_priors, run_abc
+    from sim.calibration_abc import AbcSettings, draw_particles, run_abc
     from sim.calibration_report import predictive, run_draws, write_report
     from sim.compare import replicate_seeds
+    from sim.priors import load_priors
     from sim.result_folder import atomic_output
 
     try:
@@ -119,6 +125,7 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
         minimum_epsilon=o["min_epsilon"], taskers=o["taskers"], workers=o["workers"],
         scheduler=o["scheduler"], root_seed=o["seed"], max_minutes=o["max_minutes"],
         history=str(o["history"]),
+        first_epsilon=math.inf if o["first_epsilon"] is None else o["first_epsilon"],
     )
     console.print(f"ABC-SMC: {len(priors)} parameters, population {settings.population_size}, "
                   f"at most {settings.generations} generations, history {settings.history}")
@@ -129,7 +136,7 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
         frame.to_parquet(o["posterior"], index=False)
     console.print(f"posterior: {len(frame)} particles, ESS "
                   f"{record['effective_sample_size']:.0f}")
-    small = scn.with_overrides({"population.taskers": settings.taskers})
+    small = load_scenario(scn, {"population.taskers": settings.taskers})
     particles = draw_particles(frame, o["draws"], settings.root_seed)
     with progress_bar() as bar:
         task = bar.add_task("posterior predictive", total=len(particles))
@@ -185,7 +192,7 @@ def validate_facts(
     try:
         particles = draw_particles(load_posterior(posterior or POSTERIOR), draws, seed)
         for p in particles:
-            scn.with_overrides(p)
+            load_scenario(scn, p)
     except ScenarioError as e:
         fail(str(e))
     with progress_bar() as bar:

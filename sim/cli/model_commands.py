@@ -25,6 +25,7 @@ from sim.cli.base import (
     save_out,
 )
 from sim.scenario import ScenarioError
+from sim.scenario_files import load_scenario
 
 
 @app.command()
@@ -45,7 +46,7 @@ def run(
     check_out(out, overwrite)
     if weeks is not None:  # a burn-in as long as the run shrinks to a quarter of it
         try:
-            scn = scn.with_overrides(fit_burn_in(scn, {"weeks": weeks}))
+            scn = load_scenario(scn, fit_burn_in(scn, {"weeks": weeks}))
         except ScenarioError as e:
             fail(str(e))
     with progress_bar() as bar:

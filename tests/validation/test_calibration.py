@@ -44,7 +44,7 @@ def test_calibration_population_matches_20k_within_noise():
     seeds = replicate_seeds(7, 3)
     values = {}
     for n in (CALIBRATION_TASKERS, 20_000):
-        runs = [sim.run(scn.with_overrides({"population.taskers": n}), s) for s in seeds]
+        runs = [sim.run(sim.load_scenario(scn, {"population.taskers": n}), s) for s in seeds]
         values[n] = np.array([[statistic(r, t["statistic"]) for t in load_targets()] for r in runs])
     small, full = values[CALIBRATION_TASKERS], values[20_000]
     se = np.sqrt(small.var(axis=0, ddof=1) / 3 + full.var(axis=0, ddof=1) / 3)
