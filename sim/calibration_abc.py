@@ -239,6 +239,7 @@ def _generation_row(history: Any, t: int) -> dict[str, Any]:
         "simulations": sims,
         "acceptance_rate": round(history.get_nr_particles_per_population()[t] / max(sims, 1), 4),
         "effective_sample_size": effective_sample_size(np.asarray(w)),
+        "wall_minutes": round(float(pops.loc[t, "wall_time"]) / 60, 2),
     }
 
 

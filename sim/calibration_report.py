@@ -194,8 +194,9 @@ def markdown(report: dict[str, Any], chart: str) -> str:
         f"{s['taskers']:,} potential taskers per run (tests/validation/test_calibration.py "
         "shows the targets at this size match 20,000 within seed noise), root seed "
         f"{s['root_seed']}.",
-        f"- Wall time {report['wall_minutes_this_session']} min on this machine "
-        f"(2 cores, shared); history `{report['history']}` run {report['run_id']}.",
+        f"- Wall time {sum(g.get('wall_minutes', 0) for g in gens):.1f} min for the "
+        f"generations on this machine (2 cores, shared); history `{report['history']}` run "
+        f"{report['run_id']}.",
         f"- Posterior: {report['particles']} particles, effective sample size "
         f"{report['effective_sample_size']:.0f}; shipped as `sim/data/posterior.parquet`.",
         "",
