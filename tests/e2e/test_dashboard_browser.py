@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from dashboard_server import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     headline,
     running_dashboard,
     set_pay_floor,
@@ -35,18 +34,6 @@ pytestmark = [
 def server():
     with running_dashboard(ARTIFACTS / "server.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_change_the_pay_floor_and_share_the_link(server, browser):

@@ -14,7 +14,6 @@ from urllib.parse import quote
 import pytest
 from dashboard_server import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     SCRIPT_DONE,
     alive,
     running_dashboard,
@@ -39,18 +38,6 @@ pytestmark = [
 def server():
     with running_dashboard(ARTIFACTS / "decisions-server.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def wait_until(condition, timeout: float, page=None) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from dashboard_server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE, running_dashboard, wait_idle
+from dashboard_server import CHROMIUM, SCRIPT_DONE, running_dashboard, wait_idle
 from datalabour_dashboard.cards import HEADLINE_CARDS, SPOTLIGHT_COUNTRIES
 from datalabour_dashboard.labels import outcome
 
@@ -98,18 +98,6 @@ def screenshot(page, name: str) -> None:
 def server():
     with running_dashboard(SHOTS / "layout-server.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
