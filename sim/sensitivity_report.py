@@ -90,7 +90,7 @@ def generate(
     sweeps: Path = Path("scenarios/sweeps"),
     stores: Path = Path("results/sensitivity"),
     doc: Path = Path("docs/sensitivity.md"),
-    top: int = 5,
+    top: int = 3,
     sobol_samples: int = 512,
     sobol_replicates: int = 2,
     quick: bool = False,

@@ -21,7 +21,7 @@ def sensitivity_report(
         "results/sensitivity"
     ),
     doc: Annotated[Path, typer.Option(help="document to write")] = Path("docs/sensitivity.md"),
-    top: Annotated[int, typer.Option(min=2, help="parameters kept for Sobol")] = 5,
+    top: Annotated[int, typer.Option(min=2, help="parameters kept for Sobol")] = 3,
     sobol_samples: Annotated[int, typer.Option(min=2, help="Sobol base samples N")] = 512,
     sobol_replicates: Annotated[int, typer.Option(min=1, help="runs per Sobol point")] = 2,
     workers: Annotated[int | None, typer.Option(min=1, help="local worker processes")] = None,
