@@ -173,7 +173,8 @@ def markdown(report: dict[str, Any], chart: str) -> str:
         "than the median distance of the previous one.",
         "",
     ]
-    if len(gens) == 1 and math.isfinite(s.get("first_epsilon", math.inf)):
+    fixed = math.isfinite(s.get("first_epsilon", math.inf))  # a set first tolerance
+    if len(gens) == 1 and fixed:
         lines += [
             f"**One generation at a fixed tolerance ({s['first_epsilon']:g}): rejection ABC** "
             "(Pritchard et al. 1999), so every particle weighs the same. Why not more "
@@ -265,8 +266,7 @@ def markdown(report: dict[str, Any], chart: str) -> str:
         "```bash",
         f"datalabour calibrate scenarios/baseline.yaml --method abc --population "
         f"{s['population_size']} --generations {s['generations']} --taskers {s['taskers']} "
-        + (f"--first-epsilon {s['first_epsilon']:g} " if math.isfinite(
-            s.get("first_epsilon", math.inf)) else "") + "\\",
+        + (f"--first-epsilon {s['first_epsilon']:g} " if fixed else "") + "\\",
         "    --posterior sim/data/posterior.parquet --out results/calibration --doc "
         "docs/calibration.md",
         "datalabour validate-facts --doc docs/validation.md",
