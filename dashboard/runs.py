@@ -449,7 +449,7 @@ class EnsembleJob:
     def table(self):
         """The comparison's table with ensemble_low/high/mean and share_same_sign added."""
         from sim.calibration_ensemble import ensemble_columns, ensemble_deltas
-        from sim.compare import _rows
+        from sim.compare import summary_rows
 
         comp = self.comparison
         deltas = ensemble_deltas(
@@ -457,7 +457,7 @@ class EnsembleJob:
             comp.reform,
             self.particles,
             self.seeds,
-            _rows,
+            summary_rows,
             lambda s, seed: self.futures[run_key(s, seed)].result(),
         )
         return comp.table.merge(

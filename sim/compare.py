@@ -59,7 +59,8 @@ def replicate_seeds(seed: int, replicates: int) -> list[int]:
     return [int(s >> np.uint64(1)) for s in state]
 
 
-def _rows(result: RunResult) -> dict[tuple[str, str, str], float]:
+def summary_rows(result: RunResult) -> dict[tuple[str, str, str], float]:
+    """One run's summary as flat (scope, group, outcome) -> value: the rows a comparison pairs."""
     out = {}
     for k, v in result.summary["overall"].items():
         out[("overall", "all", k)] = v
@@ -112,8 +113,8 @@ class Comparison:
 
 def paired_table(base: list[RunResult], reform: list[RunResult]) -> pd.DataFrame:
     """One row per outcome and group: means, paired delta, its 95% CI, unpaired CI width."""
-    b_rows = [_rows(r) for r in base]
-    r_rows = [_rows(r) for r in reform]
+    b_rows = [summary_rows(r) for r in base]
+    r_rows = [summary_rows(r) for r in reform]
     keys = [k for k in b_rows[0] if all(k in x for x in b_rows + r_rows)]
     b = np.array([[x[k] for k in keys] for x in b_rows], dtype=float).reshape(-1, len(keys))
     r = np.array([[x[k] for k in keys] for x in r_rows], dtype=float).reshape(-1, len(keys))
@@ -184,7 +185,7 @@ def compare(
         from sim.calibration_ensemble import POSTERIOR, ensemble_columns, ensemble_deltas
 
         deltas = ensemble_deltas(baseline, reform, particles, replicate_seeds(root + 1, ensemble),
-                                 _rows, runner, progress)
+                                 summary_rows, runner, progress)
         comp.table = table.merge(ensemble_columns(deltas), on=["scope", "group", "outcome"],
                                  how="left")
         comp.ensemble = {"draws": ensemble, "posterior": str(posterior or POSTERIOR),

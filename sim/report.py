@@ -31,7 +31,7 @@ def _cell(row: pd.Series, outcome: Outcome) -> str:
     return f"{fmt.format(value)}{sure}"
 
 
-def _verdict(r: pd.Series) -> str:
+def delta_verdict(r: pd.Series) -> str:
     """Seed noise first; beyond it, whether the sign holds over the posterior's draws."""
     said = seed_verdict(r.delta, r.delta_ci_low, r.delta_ci_high)
     robust = robustness(r.get("share_same_sign"))
@@ -55,7 +55,7 @@ def _robustness_rows(reform: str, t: pd.DataFrame) -> list[dict]:
                 f"[{fmt.format(r.ensemble_low)}, {fmt.format(r.ensemble_high)}]"
                 if "ensemble_low" in r and pd.notna(r.ensemble_low) else ""
             ),
-            "verdict": _verdict(r),
+            "verdict": delta_verdict(r),
         })
     return rows
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from sim.compare import BEYOND_NOISE, DEPENDS, ROBUST, WITHIN_NOISE, robustness, seed_verdict
 from sim.outcomes import POLICY_REPORT
-from sim.report import _verdict, write_policy_report
+from sim.report import delta_verdict, write_policy_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,9 +19,9 @@ def test_verdicts_need_noise_and_sign_agreement():
     assert robustness(0.95) == ROBUST and robustness(0.6) == DEPENDS and robustness(None) is None
     row = pd.Series({"delta": 0.3, "delta_ci_low": 0.1, "delta_ci_high": 0.5,
                      "share_same_sign": 0.6})
-    assert _verdict(row).startswith(DEPENDS)
-    assert _verdict(row.replace(0.6, 0.95)).startswith(ROBUST)
-    assert _verdict(row.replace(0.1, -0.2)) == WITHIN_NOISE  # noise first
+    assert delta_verdict(row).startswith(DEPENDS)
+    assert delta_verdict(row.replace(0.6, 0.95)).startswith(ROBUST)
+    assert delta_verdict(row.replace(0.1, -0.2)) == WITHIN_NOISE  # noise first
 
 
 def test_policy_report_carries_ensemble_ranges_and_verdicts(tmp_path: Path):
