@@ -113,6 +113,7 @@ def test_run_calibrate_compare_and_policy_report_by_name(installed):
         "--doc",
         "policies.md",
         cwd=work,
+        timeout=900,  # 26 short runs, each paying a process's start-up; slow on a loaded host
     )
     assert report.returncode == 0, report.stderr
     assert "us_federal_floor" in (work / "policies.md").read_text()
