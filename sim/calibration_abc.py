@@ -64,8 +64,8 @@ def values_of(priors: list[Prior], parameters: Any) -> dict[str, float]:
 
     pyabc samples each prior's quantile q on the probit scale z = Phi^-1(q): a uniform q is a
     standard normal z, so the prior is unchanged, and a parameter the targets do not identify
-    stays a normal that a Gaussian perturbation kernel matches, which keeps the importance
-    weights even (on the bounded quantile scale the kernel's box edges made them collapse).
+    stays a normal that the normal proposal (sim.abc_proposal) matches, which keeps the
+    importance weights even.
     """
     from scipy.special import ndtr
 
@@ -117,15 +117,15 @@ class AbcSettings:
     max_minutes: float = 55.0
     history: str = "results/abc/abc.db"
     first_epsilon: float = math.inf  # inf: the first generation accepts its best half
-    # the perturbation kernel's covariance is scaling^2 x the weighted particles' covariance
-    # (x Silverman's factor): under 1 a new generation moves less and its weights stay even
-    kernel_scaling: float = 0.5
+    # proposals: one normal with the last generation's weighted mean and this multiple of its
+    # covariance (sim.abc_proposal)
+    proposal_scale: float = 1.2
 
 
 def _config_digest(base: dict, priors: list[Prior], targets: list[dict], s: AbcSettings) -> str:
     text = json.dumps(
         ["probit", base, [p.__dict__ for p in priors], targets, s.population_size, s.taskers,
-         s.root_seed, s.first_epsilon, s.kernel_scaling],
+         s.root_seed, s.first_epsilon, s.proposal_scale],
         sort_keys=True, default=str,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -144,6 +144,8 @@ def run_abc(
     targets, population and seed found there is continued from its last generation.
     """
     import pyabc
+
+    from sim.abc_proposal import GlobalNormalTransition
 
     priors = priors or load_priors(PRIORS, scenario)
     targets = targets or load_targets()
@@ -164,7 +166,7 @@ def run_abc(
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=1)
         abc = pyabc.ABCSMC(
             model, prior, distance, population_size=settings.population_size, sampler=sampler,
-            transitions=pyabc.MultivariateNormalTransition(scaling=settings.kernel_scaling),
+            transitions=GlobalNormalTransition(settings.proposal_scale),
             eps=pyabc.QuantileEpsilon(initial_epsilon=settings.first_epsilon, alpha=0.5),
         )
         db = f"sqlite:///{db_path.resolve()}"

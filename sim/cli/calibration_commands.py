@@ -50,9 +50,9 @@ def calibrate(
     first_epsilon: Annotated[float | None, typer.Option(
         min=0, help="abc: tolerance of the first generation (default: its median distance); "
         "with --generations 1 this is rejection ABC: equal weights")] = None,
-    kernel_scaling: Annotated[float, typer.Option(
-        min=0.05, max=2.0, help="abc: perturbation kernel width, a multiple of the particles' "
-        "spread (under 1 keeps the weights even)")] = 0.5,
+    proposal_scale: Annotated[float, typer.Option(
+        min=0.5, max=4.0, help="abc: proposals' covariance as a multiple of the last "
+        "generation's")] = 1.2,
     taskers: Annotated[int, typer.Option(min=10, help="abc: potential taskers per run")] = 2000,
     max_minutes: Annotated[float, typer.Option(min=0.1, help="abc: wall-time limit")] = 55.0,
     workers: Annotated[int | None, typer.Option(min=1, help="abc: local Dask workers")] = None,
@@ -129,7 +129,7 @@ def _abc(scn: Scenario, out: Path, o: dict) -> None:
         scheduler=o["scheduler"], root_seed=o["seed"], max_minutes=o["max_minutes"],
         history=str(o["history"]),
         first_epsilon=math.inf if o["first_epsilon"] is None else o["first_epsilon"],
-        kernel_scaling=o["kernel_scaling"],
+        proposal_scale=o["proposal_scale"],
     )
     console.print(f"ABC-SMC: {len(priors)} parameters, population {settings.population_size}, "
                   f"at most {settings.generations} generations, history {settings.history}")
