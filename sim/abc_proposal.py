@@ -25,17 +25,21 @@ class GlobalNormalTransition(pyabc.transition.Transition):
 
     def __init__(self, scale: float = 1.2) -> None:
         self.scale = scale
+        self.mean: np.ndarray | None = None
+        self.cov: np.ndarray | None = None
         self.normal = None
 
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
         values = X.to_numpy(dtype=float)
-        mean = np.average(values, axis=0, weights=w)
+        self.mean = np.average(values, axis=0, weights=w)
         # a small ridge keeps the normal proper when there are fewer particles than parameters
-        cov = (smart_cov(values, w) + RIDGE * np.eye(values.shape[1])) * self.scale
-        self.normal = stats.multivariate_normal(mean=mean, cov=cov, allow_singular=True)
+        self.cov = (smart_cov(values, w) + RIDGE * np.eye(values.shape[1])) * self.scale
+        self.normal = stats.multivariate_normal(mean=self.mean, cov=self.cov)
 
     def rvs_single(self) -> pyabc.Parameter:
-        draw = np.atleast_1d(self.normal.rvs())
+        # numpy's global generator, which pyabc seeds in each worker: a frozen scipy
+        # distribution would carry a pickled copy of one state and propose the same point
+        draw = np.random.multivariate_normal(self.mean, self.cov)
         return pyabc.Parameter(dict(zip(self.X.columns, draw, strict=True)))
 
     def pdf(self, x: pyabc.Parameter | pd.Series | pd.DataFrame) -> float | np.ndarray:

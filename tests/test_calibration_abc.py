@@ -139,3 +139,21 @@ def test_compare_ensemble_bad_posterior_is_one_line(tmp_path):
 def test_effective_sample_size():
     assert effective_sample_size(np.ones(10)) == pytest.approx(10)
     assert effective_sample_size(np.array([1.0, 0, 0])) == pytest.approx(1)
+
+
+def test_proposals_differ_after_the_trip_to_a_worker():
+    """Each task gets a fresh unpickled proposal (as sent to a Dask worker); each must draw a new
+    point from numpy's generator, not replay a random state pickled with it."""
+    import pickle
+
+    from sim.abc_proposal import GlobalNormalTransition
+
+    rng = np.random.default_rng(0)
+    particles = pd.DataFrame(rng.normal(size=(40, 3)), columns=["p00", "p01", "p02"])
+    proposal = GlobalNormalTransition(1.2)
+    proposal.fit(particles, np.full(40, 1 / 40))
+    blob = pickle.dumps(proposal)
+    draws = {tuple(pickle.loads(blob).rvs_single().values()) for _ in range(5)}
+    assert len(draws) == 5
+    shipped = pickle.loads(blob)
+    assert shipped.pdf(particles).shape == (40,) and (shipped.pdf(particles) > 0).all()
