@@ -29,7 +29,7 @@ import yaml
 from scipy.optimize import differential_evolution
 
 from sim.calibration import load_targets
-from sim.calibration_abc import CALIBRATION_TASKERS, TargetDistance, TargetModel, _pyabc_name
+from sim.calibration_abc import CALIBRATION_TASKERS, TargetDistance, TargetModel
 from sim.priors import Prior, load_priors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,10 @@ class Objective:
         self.distance = TargetDistance(model.targets)
 
     def stats(self, q: np.ndarray) -> dict[str, float]:
-        return self.model({_pyabc_name(i): float(np.clip(x, 0, 1)) for i, x in enumerate(q)})
+        priors = self.model.priors
+        return self.model.at_values(
+            {p.key: p.at_quantile(float(np.clip(x, 0, 1))) for p, x in zip(priors, q, strict=True)}
+        )
 
     def __call__(self, q: np.ndarray) -> float:
         return float(np.abs(list(self.distance.scaled(self.stats(q)).values())).max())

@@ -51,9 +51,12 @@ class TargetModel:
     root_seed: int
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
+        return self.at_values(values_of(self.priors, parameters))
+
+    def at_values(self, values: dict[str, float]) -> dict[str, float]:
+        """The target statistics of one run at parameter values keyed by prior key."""
         from sim.results import run
 
-        values = values_of(self.priors, parameters)
         scenario = load_scenario(from_dict(self.base), overrides_of(self.priors, values))
         result = run(scenario, particle_seed(values, self.root_seed))
         return {t["statistic"]: _finite(statistic(result, t["statistic"])) for t in self.targets}
