@@ -186,13 +186,9 @@ def markdown(report: dict[str, Any], chart: str) -> str:
     if len(gens) == 1 and fixed:
         lines += [
             f"**One generation at a fixed tolerance ({s['first_epsilon']:g}): rejection ABC** "
-            "(Pritchard et al. 1999), so every particle weighs the same. Why not more "
-            "generations: with this many parameters and a few hundred particles, the importance "
-            "weights of later SMC generations collapsed here (effective sample size 45, 14 and 4 "
-            "of 300 in generations 1-3 when sampling on a normal scale; 26 of 300 in generation 1 "
-            "on the priors' quantile scale), which leaves a posterior resting on a handful of "
-            "particles. A fixed tolerance is less sharp than the later generations' but its "
-            "particles are exact draws from the ABC posterior at that tolerance.",
+            "(Pritchard et al. 1999), so every particle weighs the same. A fixed tolerance is "
+            "less sharp than later SMC generations' but its particles are exact draws from the "
+            "ABC posterior at that tolerance.",
             "",
         ]
     lines += [
