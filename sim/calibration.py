@@ -32,7 +32,8 @@ def human_share_change(weekly: Any, week: int) -> float:
 
 
 def statistic(result: RunResult | dict[str, Any], spec: str) -> float:
-    """A target statistic: 'overall.x', 'platform:NAME.x', 'ratio:A/B+C.x', 'country:ISO3.x',
+    """A target statistic: 'overall.x', 'platform:NAME.x', 'platforms:A+B.x' (the platforms'
+    values weighted by their taskers with paid work), 'ratio:A/B+C.x', 'country:ISO3.x',
     'largest_platform.x' or 'human_share_change:WEEK' (that one needs a RunResult)."""
     if spec.startswith("human_share_change:"):
         if not isinstance(result, RunResult):
@@ -48,6 +49,11 @@ def statistic(result: RunResult | dict[str, Any], spec: str) -> float:
         return float(summary["by_country"][part.split(":", 1)[1]][key])
     if part.startswith("platform:"):
         return float(summary["by_platform"][part.split(":", 1)[1]][key])
+    if part.startswith("platforms:"):
+        rows = [summary["by_platform"][n] for n in part.split(":", 1)[1].split("+")]
+        weight = np.array([r["taskers_with_paid_work"] for r in rows], dtype=float)
+        values = np.array([r[key] for r in rows], dtype=float)
+        return float(weight @ values / weight.sum()) if weight.sum() > 0 else 0.0
     if part.startswith("ratio:"):
         num, den = part.split(":", 1)[1].split("/")
         top = np.mean([summary["by_country"][c][key] for c in num.split("+")])

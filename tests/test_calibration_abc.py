@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 import sim
-from sim.calibration import load_targets
+from sim.calibration import load_targets, statistic
 from sim.calibration_abc import (
     POSTERIOR,
     AbcSettings,
@@ -63,6 +63,27 @@ def test_targets_are_honest():
     for t in targets:
         lo, hi = t["accepted"]
         assert lo < t["published"] < hi and t["uncertainty"].strip()
+
+
+def test_pooled_platforms_weigh_each_platform_by_its_taskers_with_paid_work():
+    row = {"taskers_with_paid_work": 0.0, "mean_effective_hourly_pay_usd": 0.0}
+    summary = {"by_platform": {
+        "a": {**row, "taskers_with_paid_work": 300.0, "mean_effective_hourly_pay_usd": 2.0},
+        "b": {**row, "taskers_with_paid_work": 100.0, "mean_effective_hourly_pay_usd": 6.0},
+        "c": {**row, "taskers_with_paid_work": 900.0, "mean_effective_hourly_pay_usd": 9.0},
+    }}
+    assert statistic(summary, "platforms:a+b.mean_effective_hourly_pay_usd") == 3.0
+    assert statistic(summary, "platforms:a.mean_effective_hourly_pay_usd") == 2.0
+
+
+def test_ilo_targets_pool_the_microtask_platforms_the_survey_covered():
+    """The ILO surveyed five microtask platforms: its means are not one platform's."""
+    names = {p.name for p in sim.load_scenario(BASELINE).platforms}
+    ilo = [t for t in load_targets() if t["source"].startswith("ILO 2018 (Berg")]
+    assert len(ilo) == 2
+    for t in ilo:
+        pooled = t["statistic"].split(".")[0].split(":", 1)[1].split("+")
+        assert set(pooled) == {"open_marketplace", "crowd_platform"} <= names
 
 
 def test_distance_scales_by_the_uncertainty_on_each_side():
