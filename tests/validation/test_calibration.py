@@ -9,11 +9,14 @@ from sim.calibration import calibration_report, load_targets
 from sim.compare import replicate_seeds
 from tests.conftest import BASELINE
 
-# Targets the calibrated model misses: its posterior predictive misses them too
-# (docs/calibration.md). Reported as failing, never tuned away; the test fails when one of them
+# Targets the calibrated baseline misses (the all-time mean its posterior predictive misses too;
+# docs/calibration.md). Reported as failing, never tuned away; the test fails when one of them
 # starts to pass (update this set and the docs) or another target starts to fail.
 KNOWN_MISSES = {
     "mean hourly pay, all working time (USD), microtask platforms",
+    # the baseline sits at the posterior's medians; its 17.9 hours available put it just
+    # above the range (0.917), where the posterior predictive's mean is inside it (0.891)
+    "active taskers wanting more work",
 }
 
 
