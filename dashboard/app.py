@@ -217,6 +217,7 @@ def main() -> None:
     if computed is None and view.tab != "Side by side":
         return
     names = country_names(countries)
+    ensemble_slot = None
     if computed is not None:
         ss.chart_note = (
             f"{reform.name} vs {baseline.name} · {dt.date.today()} · "
@@ -228,7 +229,11 @@ def main() -> None:
         comp = computed.comparison
         if view.ensemble and control.ensemble_available():
             if ss.get("ensemble_ok") == view.key():
-                comp = control.compute_ensemble(view, computed) or comp
+                ready = control.cached_ensemble(view)
+                if ready is not None:
+                    comp = ready
+                else:  # its progress above the seed-only view, drawn now, not left dimmed
+                    ensemble_slot = st.container()
             else:
                 st.button(
                     f"Run the uncertainty from assumptions ({view.ensemble} draws)",
@@ -250,6 +255,10 @@ def main() -> None:
         if tab.open is not False and (computed is not None or name == "Side by side"):
             with tab:
                 views[name]()
+    if ensemble_slot is not None:
+        with ensemble_slot:
+            if control.compute_ensemble(view, computed) is not None:
+                st.rerun()  # the complete view, from the session's cache
 
 
 # Worker processes re-import this script as `__mp_main__`; only a Streamlit run draws the page.

@@ -41,7 +41,7 @@ def card(
         rel = f" ({r.relative_change:+.1%})"
     unit = "" if out.kind == "pct" else f" {out.delta_unit}"
     colour = {"up": "normal", "down": "inverse"}.get(out.good, "off") if clear else "off"
-    with st.container(border=True):
+    with st.container(border=True, height="stretch"):  # cards in a row share a height
         st.metric(
             label or out.title,
             out.fmt(r.reform_mean),

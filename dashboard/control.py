@@ -207,12 +207,20 @@ def ensemble_available() -> bool:
     return True
 
 
+def cached_ensemble(view: View) -> Comparison | None:
+    """This view's ensemble comparison if it has run in this session."""
+    return st.session_state.setdefault("ensembles", {}).get(_ensemble_key(view))
+
+
+def _ensemble_key(view: View) -> str:
+    return f"{view.key()}|{view.ensemble}"
+
+
 def compute_ensemble(view: View, computed: Computed) -> Comparison | None:
     """The comparison with the range over assumptions added, run after the seed comparison
     (which is shown meanwhile, as the provisional view)."""
     ss = st.session_state
-    key = f"{view.key()}|{view.ensemble}"
-    found = ss.setdefault("ensembles", {}).get(key)
+    found = cached_ensemble(view)
     if found is not None:
         return found
     sid = session_id()
@@ -232,7 +240,7 @@ def compute_ensemble(view: View, computed: Computed) -> Comparison | None:
             bar.progress(
                 job.done() / total,
                 text=f"Uncertainty from assumptions: {view.ensemble} posterior draws, "
-                f"{job.done()}/{total} runs (the cards above show seed noise only until then)",
+                f"{job.done()}/{total} runs (the view below shows seed noise only until then)",
             )
     except StopException:
         POOL.cancel(sid)
@@ -245,5 +253,5 @@ def compute_ensemble(view: View, computed: Computed) -> Comparison | None:
         return None
     comparison = dataclasses.replace(computed.comparison, table=table)
     comparison.ensemble = {"draws": view.ensemble, "seconds": time.perf_counter() - job.started}
-    ss.ensembles[key] = comparison
+    ss.ensembles[_ensemble_key(view)] = comparison
     return comparison

@@ -63,3 +63,28 @@ def test_change_the_pay_floor_and_share_the_link(server, browser):
     other.screenshot(path=str(ARTIFACTS / "2-by-country-from-shared-link.png"), full_page=True)
     other.close()
     page.close()
+
+
+# While the ensemble runs: its progress bar is on screen, and how many headline cards are
+# drawn and how many of them are stale (left over from the last run, greyed out)
+CARDS_WHILE_RUNNING = """() => {
+  if (!document.querySelector('[data-testid="stProgress"]')) return null;
+  const cards = [...document.querySelectorAll('[data-testid="stMetric"]')];
+  return {cards: cards.length,
+          stale: cards.filter(m => m.closest('[data-stale="true"]')).length};
+}"""
+
+
+def test_the_seed_view_is_live_while_the_ensemble_runs(server, browser):
+    """The cards with seed intervals are drawn first and stay usable (not greyed as stale)
+    while the posterior draws run; then every card carries the range over assumptions."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(f"{server}/?{SMALL}&policy.pay_floor.kind=absolute&ensemble=3")
+    wait_idle(page)
+    page.get_by_role("button", name="Run the uncertainty from assumptions (3 draws)").click()
+    during = page.wait_for_function(CARDS_WHILE_RUNNING, polling=50, timeout=300_000)
+    seen = during.json_value()
+    assert seen["cards"] >= 10 and seen["stale"] == 0, seen
+    page.get_by_text("of draws agree in sign").first.wait_for(timeout=300_000)
+    wait_idle(page)
+    page.close()

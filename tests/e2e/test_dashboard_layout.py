@@ -51,6 +51,28 @@ CHART_BOXES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(cha
 })"""
 
 
+# Heights of the bordered boxes holding the headline cards, in page order.
+CARD_HEIGHTS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+  .map(m => m.closest('[data-testid="stVerticalBlockBorderWrapper"]')
+            || m.closest('[data-testid="stVerticalBlock"]'))
+  .map(e => e.getBoundingClientRect().height)"""
+
+# The side-by-side table: its header cells' text, whether each can be scrolled into view
+# inside the table's box, and whether that box stays within the page's width.
+TABLE_FIT = """() => {
+  const t = document.querySelector('[data-testid="stTable"]');
+  const box = t.getBoundingClientRect();
+  const scroller = [t, ...t.querySelectorAll('*')].find(
+    e => e.scrollWidth > e.clientWidth + 1
+      && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX));
+  const cells = [...t.querySelectorAll('thead th')].map(th => {
+    const b = th.getBoundingClientRect();
+    return {text: th.innerText.trim(), visible: b.right <= box.right + 1 || !!scroller};
+  });
+  return {right: box.right, page: document.documentElement.clientWidth, cells};
+}"""
+
+
 def overlap(a: dict, b: dict) -> bool:
     return (
         min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1
@@ -135,7 +157,19 @@ def test_chart_titles_do_not_overlap(server, browser, width):
     charts = page.evaluate(CHART_BOXES)
     assert not layout_faults(charts), layout_faults(charts)
     assert len(charts) == 6, charts  # one chart per outcome
+    table = page.evaluate(TABLE_FIT)  # every column reachable, none cut off at the edge
+    assert table["right"] <= table["page"] + 1, table
+    assert len(table["cells"]) >= 6 and all(c["visible"] for c in table["cells"]), table
     screenshot(page, f"layout-{width}-side-by-side.png")
+    page.close()
+
+
+def test_headline_cards_in_a_row_share_a_height(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server}/?{SMALL}")
+    wait_idle(page)
+    heights = page.evaluate(CARD_HEIGHTS)[:5]  # the first row of five
+    assert len(heights) == 5 and max(heights) - min(heights) <= 1, heights
     page.close()
 
 
