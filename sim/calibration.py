@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 
 from sim.results import RunResult
+from sim.scenario import Scenario, ScenarioError
 
 TARGETS = Path(__file__).parent / "data" / "targets.yaml"
 
@@ -22,6 +23,28 @@ def largest_platform(summary: dict[str, Any]) -> str:
     """The platform with most taskers doing paid work (the surveys' open marketplaces)."""
     by = summary["by_platform"]
     return max(by, key=lambda n: by[n].get("taskers_with_paid_work", 0))
+
+
+def check_statistics(scenario: Scenario, specs: list[str], what: str) -> None:
+    """Before any run: every platform and country the statistics name is in the scenario.
+
+    Raises ScenarioError, one line naming the statistic, what is missing and what there is.
+    """
+    platforms = [p.name for p in scenario.platforms]
+    countries = list(scenario.countries)
+    for spec in specs:
+        for part in (p.strip().split(".", 1)[0] for p in spec.split("//")):
+            kind, _, names = part.partition(":")
+            have = {"platform": platforms, "platforms": platforms, "country": countries,
+                    "ratio": countries}.get(kind)
+            if have is None:
+                continue
+            missing = [n for n in names.replace("/", "+").split("+") if n not in have]
+            if missing:
+                raise ScenarioError(
+                    f"{what} {spec!r} needs {kind.rstrip('s')} {missing[0]!r}, which scenario "
+                    f"{scenario.name!r} does not have; it has {', '.join(have)}"
+                )
 
 
 def human_share_change(weekly: Any, week: int) -> float:

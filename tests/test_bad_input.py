@@ -180,3 +180,13 @@ def test_memory_available_respects_a_container_limit(tmp_path):
     assert memory_available(cgroup=str(tmp_path)) == 2 * 2**30  # limit - used
     (tmp_path / "memory.max").write_text("max\n")  # no limit: the machine's (it moves a little)
     assert abs(memory_available(cgroup=str(tmp_path)) - machine) < 2**28
+
+
+def test_calibrate_a_scenario_without_a_target_platform_one_line_exit_2(tmp_path):
+    """The targets pool named platforms: a scenario that renamed one is told so before any run."""
+    path = tmp_path / "renamed.yaml"
+    path.write_text(Path(BASE).read_text().replace("crowd_platform", "crowd_two"))
+    code, out = _run(["calibrate", str(path), "--replicates", "1"])
+    lines = [ln for ln in out.strip().splitlines() if ln.strip()]
+    assert code == 2 and len(lines) == 1, out
+    assert "'crowd_platform'" in lines[0] and "crowd_two" in lines[0], out

@@ -67,6 +67,12 @@ def calibrate(
 ) -> None:
     """Check the published targets: with replicates of one parameter set, or by ABC-SMC."""
     scn = load(scenario, sets)
+    from sim.calibration import check_statistics, load_targets
+
+    try:
+        check_statistics(scn, [t["statistic"] for t in load_targets()], "calibration target")
+    except ScenarioError as e:
+        fail(str(e))
     if method is Method.replicates:
         check_out(out, overwrite)
         _replicates(scn, replicates, out, overwrite)
@@ -193,7 +199,11 @@ def validate_facts(
     from sim.compare import replicate_seeds
 
     scn = load(scenario, [f"population.taskers={taskers}"])
+    from sim.calibration import check_statistics
+    from sim.calibration_validation import load_facts
+
     try:
+        check_statistics(scn, [f["statistic"] for f in load_facts()], "held-out fact")
         particles = draw_particles(load_posterior(posterior or POSTERIOR), draws, seed)
         for p in particles:
             load_scenario(scn, p)
