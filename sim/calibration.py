@@ -25,26 +25,27 @@ def largest_platform(summary: dict[str, Any]) -> str:
     return max(by, key=lambda n: by[n].get("taskers_with_paid_work", 0))
 
 
+# what the prefix of a target spec ('platform:NAME.x', 'ratio:A/B+C.x', ...) names
+NAMED = {"platform": "platform", "platforms": "platform", "country": "country", "ratio": "country"}
+
+
 def check_statistics(scenario: Scenario, specs: list[str], what: str) -> None:
-    """Before any run: every platform and country the statistics name is in the scenario.
+    """Before any run: every platform and country the target specs name is in the scenario.
 
     Raises ScenarioError, one line naming the statistic, what is missing and what there is.
     """
-    platforms = [p.name for p in scenario.platforms]
-    countries = list(scenario.countries)
+    have = {"platform": [p.name for p in scenario.platforms], "country": list(scenario.countries)}
     for spec in specs:
-        for part in (p.strip().split(".", 1)[0] for p in spec.split("//")):
-            kind, _, names = part.partition(":")
-            have = {"platform": platforms, "platforms": platforms, "country": countries,
-                    "ratio": countries}.get(kind)
-            if have is None:
-                continue
-            missing = [n for n in names.replace("/", "+").split("+") if n not in have]
-            if missing:
-                raise ScenarioError(
-                    f"{what} {spec!r} needs {kind.rstrip('s')} {missing[0]!r}, which scenario "
-                    f"{scenario.name!r} does not have; it has {', '.join(have)}"
-                )
+        kind, _, names = spec.split(".", 1)[0].partition(":")
+        if kind not in NAMED:
+            continue
+        dimension = NAMED[kind]
+        missing = [n for n in names.replace("/", "+").split("+") if n not in have[dimension]]
+        if missing:
+            raise ScenarioError(
+                f"{what} {spec!r} needs {dimension} {missing[0]!r}, which scenario "
+                f"{scenario.name!r} does not have; it has {', '.join(have[dimension])}"
+            )
 
 
 def human_share_change(weekly: Any, week: int) -> float:

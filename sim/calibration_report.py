@@ -176,7 +176,8 @@ def markdown(report: dict[str, Any], chart: str) -> str:
         "standard normal score, so the prior is the same). A new generation's proposals come "
         "from one multivariate normal with the last generation's weighted mean and "
         f"{s.get('proposal_scale', 1.0):g} times its weighted covariance (`sim.abc_proposal`), "
-        "not pyabc's default kernel around each particle: with 14 parameters and a few hundred "
+        "not pyabc's default kernel around each particle: with "
+        f"{len(report['parameters'])} parameters and a few hundred "
         "particles that mixture made the importance weights collapse (an effective sample size "
         "of 26 of 300 after one generation, 11 with a narrower kernel), while parameters the "
         "targets do not identify stay standard normals that one normal matches.",

@@ -39,6 +39,12 @@ def window_change(weekly: Any, spec: str, week: int) -> float:
     return float(after / before - 1.0) if before else float("nan")
 
 
+def target_specs(spec: str) -> list[str]:
+    """The target specs (sim.calibration.statistic) a fact's statistic is made of."""
+    parts = [s.strip() for s in spec.split(" // ")]
+    return [p for p in parts if not p.startswith("window_change:")]
+
+
 def fact_value(result: Any, spec: str) -> float:
     """A fact's statistic: a target spec, `A // B` (quotient) or `window_change:X:WEEK`."""
     if " // " in spec:

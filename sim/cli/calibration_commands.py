@@ -66,9 +66,9 @@ def calibrate(
     seed: Annotated[int, typer.Option(min=0, help="abc: root seed of the simulations")] = 1,
 ) -> None:
     """Check the published targets: with replicates of one parameter set, or by ABC-SMC."""
-    scn = load(scenario, sets)
     from sim.calibration import check_statistics, load_targets
 
+    scn = load(scenario, sets)
     try:
         check_statistics(scn, [t["statistic"] for t in load_targets()], "calibration target")
     except ScenarioError as e:
@@ -193,17 +193,16 @@ def validate_facts(
     doc: Annotated[Path, typer.Option(help="report to write")] = Path("docs/validation.md"),
 ) -> None:
     """Held-out facts (never targets) against the posterior predictive: docs/validation.md."""
+    from sim.calibration import check_statistics
     from sim.calibration_abc import POSTERIOR, draw_particles, load_posterior
     from sim.calibration_report import run_draws
-    from sim.calibration_validation import validate, write
+    from sim.calibration_validation import load_facts, target_specs, validate, write
     from sim.compare import replicate_seeds
 
     scn = load(scenario, [f"population.taskers={taskers}"])
-    from sim.calibration import check_statistics
-    from sim.calibration_validation import load_facts
-
     try:
-        check_statistics(scn, [f["statistic"] for f in load_facts()], "held-out fact")
+        specs = [s for f in load_facts() for s in target_specs(f["statistic"])]
+        check_statistics(scn, specs, "held-out fact")
         particles = draw_particles(load_posterior(posterior or POSTERIOR), draws, seed)
         for p in particles:
             load_scenario(scn, p)
