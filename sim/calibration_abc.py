@@ -165,15 +165,18 @@ def run_abc(
     model = TargetModel(base, priors, targets, settings.root_seed)
     distance = TargetDistance(targets)
     started = time.monotonic()
+    resumed = digest in known
+    # a resumed run's next tolerance is the median distance of its last generation, as it
+    # would have been had the run not stopped: the first tolerance is for generation 0 only
+    first_epsilon = "from_sample" if resumed else settings.first_epsilon
     with dask_client(None, settings.scheduler, settings.workers) as client:
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=1)
         abc = pyabc.ABCSMC(
             model, prior, distance, population_size=settings.population_size, sampler=sampler,
             transitions=GlobalNormalTransition(settings.proposal_scale),
-            eps=pyabc.QuantileEpsilon(initial_epsilon=settings.first_epsilon, alpha=0.5),
+            eps=pyabc.QuantileEpsilon(initial_epsilon=first_epsilon, alpha=0.5),
         )
         db = f"sqlite:///{db_path.resolve()}"
-        resumed = digest in known
         if resumed:
             history = abc.load(db, known[digest])
         else:

@@ -3,6 +3,8 @@ and `compare --ensemble` over it."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,6 +125,10 @@ def test_tiny_abc_runs_two_generations_and_resumes(tmp_path):
     settings.generations = 3
     again = run_abc(scn, settings)
     assert again["record"]["resumed"] and len(again["record"]["generations"]) == 3
+    # the resumed generation continues the tolerance schedule (the median distance of the
+    # last generation), not the first generation's tolerance again (here infinite)
+    eps = [g["epsilon"] for g in again["record"]["generations"]]
+    assert eps[2] <= eps[1] < math.inf
 
 
 def test_shipped_posterior_is_an_ensemble_of_the_baseline():
