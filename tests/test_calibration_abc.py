@@ -93,7 +93,7 @@ def test_ilo_figures_pool_the_microtask_platforms_the_survey_covered():
         assert set(pooled) == {"open_marketplace", "crowd_platform"} <= names
 
 
-def test_no_target_repeats_the_figures_of_others():
+def test_the_ilo_all_time_mean_is_not_scored_again():
     """The ILO's all-time mean (3.31 = 4.43 x (1 - 0.25)) is carried by the paid-time and
     unpaid-share targets, so it is not scored a second time."""
     published = {t["published"] for t in load_targets()}
